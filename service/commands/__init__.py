@@ -1,0 +1,1 @@
+"""Subcommands of the ``claimwatch`` CLI; each module exposes ``register(subparsers)``."""

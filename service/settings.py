@@ -1,0 +1,158 @@
+"""One settings object, read from ``CLAIMWATCH_*`` environment variables in one place.
+
+Nothing else in the code base reads the environment: the CLI calls
+:meth:`Settings.from_env` once and passes the result down. Tests build their own
+``Settings(...)`` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from service.errors import ConfigError
+
+PREFIX = "CLAIMWATCH_"
+
+
+def default_home() -> Path:
+    """Per-user directory for the Kafka jars, local broker data and caches."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "claimwatch"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names; defaults follow DESIGN.md."""
+
+    articles: str = "articles"
+    flagged: str = "articles.flagged"
+    scored: str = "articles.scored"
+    deadletter: str = "articles.deadletter"
+    verdicts: str = "articles.verdicts"
+
+    def all(self) -> list[str]:
+        return [self.articles, self.flagged, self.scored, self.deadletter, self.verdicts]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of claimwatch, with defaults that work against the local broker.
+
+    Each field maps to ``CLAIMWATCH_<FIELD NAME IN UPPER CASE>``; see README.md.
+    """
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    home: Path = field(default_factory=default_home)
+    # topics
+    topic_articles: str = "articles"
+    topic_flagged: str = "articles.flagged"
+    topic_scored: str = "articles.scored"
+    topic_deadletter: str = "articles.deadletter"
+    topic_verdicts: str = "articles.verdicts"
+    topic_partitions: int = 4
+    topic_replication: int = 1
+    # worker
+    app_id: str = "claimwatch"
+    model_path: Path | None = None
+    threshold: float | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    batch_size: int = 64
+    batch_within_s: float = 0.2
+    max_text_bytes: int = 200_000
+    processing_guarantee: str = "at_least_once"
+    data_dir: Path | None = None
+    log_format: str = "text"
+    log_level: str = "INFO"
+    source_stats_window_s: float = 3600.0
+    metrics_max_sources: int = 50
+    # Kafka security pass-through (all optional)
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    # review app
+    review_host: str = "127.0.0.1"
+    review_port: int = 8080
+    review_db: Path | None = None
+    review_token: str | None = None
+    review_lock_s: float = 300.0
+    review_users: Path | None = None
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(
+            self.topic_articles,
+            self.topic_flagged,
+            self.topic_scored,
+            self.topic_deadletter,
+            self.topic_verdicts,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``CLAIMWATCH_*`` variables; ``overrides`` win (CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, str(f.type), raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse values that cannot work, with the variable name in the message."""
+        if self.processing_guarantee not in ("at_least_once", "exactly_once"):
+            raise ConfigError(
+                f"{PREFIX}PROCESSING_GUARANTEE must be at_least_once or exactly_once, "
+                f"not {self.processing_guarantee!r}"
+            )
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise ConfigError(f"{PREFIX}THRESHOLD must be between 0 and 1, not {self.threshold}")
+        for name in ("batch_size", "max_text_bytes", "topic_partitions", "topic_replication"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
+
+    def kafka_client_config(self) -> dict[str, Any]:
+        """Connection settings in kafka-python's keyword form (SASL/TLS pass-through)."""
+        config: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "security_protocol": self.security_protocol,
+        }
+        optional = {
+            "sasl_mechanism": self.sasl_mechanism,
+            "sasl_plain_username": self.sasl_username,
+            "sasl_plain_password": self.sasl_password,
+            "ssl_cafile": self.ssl_cafile,
+            "ssl_certfile": self.ssl_certfile,
+            "ssl_keyfile": self.ssl_keyfile,
+        }
+        config.update({k: v for k, v in optional.items() if v is not None})
+        return config
+
+
+def _parse(name: str, type_name: str, raw: str) -> Any:
+    variable = PREFIX + name.upper()
+    try:
+        if "Path" in type_name:
+            return Path(raw).expanduser()
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{variable}={raw!r} is not a valid {type_name.split(' ')[0]}") from None
+    return raw

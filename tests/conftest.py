@@ -1,0 +1,80 @@
+"""Session fixtures: a real Apache Kafka broker started for the test session.
+
+Set CLAIMWATCH_BOOTSTRAP_SERVERS to run the broker tests against a broker you
+already have; otherwise the session starts one on free ports (jars from the
+per-user cache that `claimwatch kafka fetch` fills) and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from service import kafka_cluster
+from service.kafka_local import resolve_jars
+from service.settings import Settings, default_home
+from service.topics import TopicSpec, admin_client, ensure_topics
+
+
+def _home() -> Path:
+    configured = os.environ.get("CLAIMWATCH_HOME")
+    return Path(configured) if configured else default_home()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``host:port`` of a real broker for the whole test session."""
+    external = os.environ.get("CLAIMWATCH_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    libs = resolve_jars(_home(), progress=lambda _m: None)
+    directory = tmp_path_factory.mktemp("kafka")
+    cluster = kafka_cluster.up(directory, libs, nodes=1, free_ports=True, progress=lambda _m: None)
+    try:
+        yield cluster.bootstrap_servers
+    finally:
+        kafka_cluster.stop(cluster, progress=lambda _m: None)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random suffix that keeps each test's topics and groups apart."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def broker_settings(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the session broker, with topic names private to this test."""
+    prefix = f"t{unique}."
+    return Settings(
+        bootstrap_servers=kafka_bootstrap,
+        home=tmp_path / "home",
+        app_id=f"claimwatch-{unique}",
+        data_dir=tmp_path / "worker-data",
+        topic_articles=prefix + "articles",
+        topic_flagged=prefix + "articles.flagged",
+        topic_scored=prefix + "articles.scored",
+        topic_deadletter=prefix + "articles.deadletter",
+        topic_verdicts=prefix + "articles.verdicts",
+    )
+
+
+@pytest.fixture
+def create_topics(broker_settings: Settings) -> Callable[..., list[str]]:
+    """Create this test's topics (DESIGN.md's five) with the given partition count."""
+
+    def create(partitions: int = 1, replication: int = 1) -> list[str]:
+        admin = admin_client(broker_settings.kafka_client_config())
+        try:
+            names = broker_settings.topics.all()
+            ensure_topics(admin, [TopicSpec(n, partitions, replication) for n in names])
+            return names
+        finally:
+            admin.close()
+
+    return create

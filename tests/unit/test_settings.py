@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.errors import ConfigError
+from service.settings import Settings
+
+
+def test_defaults_work_against_the_local_broker() -> None:
+    settings = Settings.from_env({})
+    assert settings.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.web_port == 6066
+    assert settings.topics.all() == [
+        "articles",
+        "articles.flagged",
+        "articles.scored",
+        "articles.deadletter",
+        "articles.verdicts",
+    ]
+
+
+def test_environment_variables_are_parsed_by_type() -> None:
+    settings = Settings.from_env(
+        {
+            "CLAIMWATCH_BOOTSTRAP_SERVERS": "a:1,b:2",
+            "CLAIMWATCH_BATCH_SIZE": "128",
+            "CLAIMWATCH_THRESHOLD": "0.4",
+            "CLAIMWATCH_MODEL_PATH": "models/x.skops",
+            "CLAIMWATCH_PROCESSING_GUARANTEE": "exactly_once",
+        }
+    )
+    assert settings.batch_size == 128
+    assert settings.threshold == 0.4
+    assert settings.model_path == Path("models/x.skops")
+    assert settings.kafka_client_config()["bootstrap_servers"] == ["a:1", "b:2"]
+
+
+def test_overrides_win_over_environment() -> None:
+    settings = Settings.from_env({"CLAIMWATCH_WEB_PORT": "7000"}, web_port=7001)
+    assert settings.web_port == 7001
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CLAIMWATCH_BATCH_SIZE", "many", "CLAIMWATCH_BATCH_SIZE='many' is not a valid int"),
+        ("CLAIMWATCH_BATCH_SIZE", "0", "CLAIMWATCH_BATCH_SIZE must be at least 1"),
+        ("CLAIMWATCH_THRESHOLD", "1.5", "CLAIMWATCH_THRESHOLD must be between 0 and 1"),
+        ("CLAIMWATCH_PROCESSING_GUARANTEE", "maybe", "must be at_least_once or exactly_once"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        Settings.from_env({name: value})
+
+
+def test_sasl_and_tls_settings_pass_through() -> None:
+    config = Settings.from_env(
+        {
+            "CLAIMWATCH_SECURITY_PROTOCOL": "SASL_SSL",
+            "CLAIMWATCH_SASL_MECHANISM": "PLAIN",
+            "CLAIMWATCH_SASL_USERNAME": "u",
+            "CLAIMWATCH_SASL_PASSWORD": "p",
+            "CLAIMWATCH_SSL_CAFILE": "ca.pem",
+        }
+    ).kafka_client_config()
+    assert config["security_protocol"] == "SASL_SSL"
+    assert config["sasl_plain_username"] == "u" and config["sasl_plain_password"] == "p"
+    assert config["ssl_cafile"] == "ca.pem"
