@@ -22,6 +22,10 @@ COMMAND_MODULES = [
     "topics",
     "produce",
     "tail",
+    "worker",
+    "model",
+    "review",
+    "verdicts",
 ]
 
 

@@ -1,0 +1,152 @@
+"""Save and load model artifacts: skops file + model card JSON, checked by sha256.
+
+Loading never unpickles: skops rebuilds only the types in :data:`TRUSTED_TYPES`,
+and the file's hash must match the card before skops even reads it, so a
+tampered or truncated artifact is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from models.errors import ModelError
+from models.pipeline import ClaimModel
+
+ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_NAME = "claimwatch-contested"
+
+# Every type the artifact may contain; anything else is refused.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "builtins.dict",
+    "builtins.int",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.slice",
+    "collections.defaultdict",
+    "models.features.SignalFeatures",
+    "models.features.document_lede",
+    "models.features.document_text",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+)
+
+
+class ArtifactError(ModelError):
+    """A model artifact cannot be used."""
+
+    code = "artifact_error"
+
+
+class ArtifactMissingError(ArtifactError):
+    code = "artifact_missing"
+
+
+class ArtifactHashMismatchError(ArtifactError):
+    code = "artifact_hash_mismatch"
+
+
+class ArtifactCorruptError(ArtifactError):
+    code = "artifact_corrupt"
+
+
+class ArtifactUntrustedTypeError(ArtifactError):
+    code = "artifact_untrusted_type"
+
+
+def card_path_for(artifact: Path) -> Path:
+    """The model card that sits beside an artifact: ``X.skops`` → ``X.card.json``."""
+    return artifact.with_name(artifact.name.removesuffix(".skops") + ".card.json")
+
+
+def default_artifact() -> Path:
+    """The artifact shipped in ``models/artifacts/``."""
+    return ARTIFACT_DIR / f"{DEFAULT_NAME}.skops"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_model(model: ClaimModel, out_dir: Path, name: str = DEFAULT_NAME) -> Path:
+    """Write ``<name>.skops`` and ``<name>.card.json``; the card records the file's hash."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    content = {
+        "pipeline": model.pipeline,
+        "denial": model.denial,
+        "denial_columns": model.denial_columns,
+    }
+    data = sio.dumps(content, compression=8)
+    untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+    if untrusted:
+        raise ArtifactUntrustedTypeError(
+            f"refusing to save: types outside the trusted list {sorted(untrusted)}"
+        )
+    path = out_dir / f"{name}.skops"
+    path.write_bytes(data)
+    model.sha256 = sha256_of(data)
+    model.card["artifact"] = {"file": path.name, "sha256": model.sha256, "bytes": len(data)}
+    card_path_for(path).write_text(
+        json.dumps(model.card, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def _read_card(path: Path) -> dict[str, Any]:
+    card_path = card_path_for(path)
+    if not card_path.is_file():
+        raise ArtifactMissingError(f"model card {card_path} not found beside the artifact")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        expected = str(card["artifact"]["sha256"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ArtifactCorruptError(f"model card {card_path} is unreadable: {error}") from None
+    return {**card, "_expected_sha256": expected}
+
+
+def load_model(path: Path | str | None = None) -> ClaimModel:
+    """Load an artifact after checking its sha256 against its card and its types."""
+    path = default_artifact() if path is None else Path(path)
+    if not path.is_file():
+        raise ArtifactMissingError(f"model artifact {path} not found")
+    card = _read_card(path)
+    expected = card.pop("_expected_sha256")
+    data = path.read_bytes()
+    actual = sha256_of(data)
+    if actual != expected:
+        raise ArtifactHashMismatchError(
+            f"model artifact {path} has sha256 {actual[:12]}…, its card says {expected[:12]}… "
+            "(tampered or truncated file)"
+        )
+    try:
+        untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+    except Exception as error:
+        raise ArtifactCorruptError(f"model artifact {path} is not a skops file: {error}") from None
+    if untrusted:
+        raise ArtifactUntrustedTypeError(
+            f"model artifact {path} contains untrusted types {sorted(untrusted)}"
+        )
+    try:
+        content = sio.loads(data, trusted=list(TRUSTED_TYPES))
+        model = ClaimModel(
+            content["pipeline"], content["denial"], card, actual, content.get("denial_columns")
+        )
+    except Exception as error:
+        raise ArtifactCorruptError(f"model artifact {path} cannot be loaded: {error}") from None
+    return model

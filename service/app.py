@@ -1,0 +1,126 @@
+"""Build the Faust app from settings: topics, tables, the agent and the web views.
+
+Tests and the CLI each call :func:`build_app` with their own settings; nothing here
+reads the environment.
+"""
+
+from __future__ import annotations
+
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import faust
+
+from service.metrics import ClaimwatchMetrics
+from service.model_reload import ModelHolder
+from service.records import ERROR_CODES
+from service.settings import Settings
+
+TIERS = ("high", "medium", "low")
+
+
+@dataclass
+class Worker:
+    """Everything the agent and the views share, built once per app."""
+
+    settings: Settings
+    app: faust.App
+    holder: ModelHolder
+    metrics: ClaimwatchMetrics
+    executor: ThreadPoolExecutor
+    articles: Any
+    outputs: dict[str, Any]
+    seen: Any  # Faust table: article id -> {"hash", "version"}
+    source_scored: Any  # windowed Faust tables: source -> count
+    source_flagged: Any
+    health: dict[str, float] = field(default_factory=dict)
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """Faust credentials from the SASL/TLS pass-through settings (None = plaintext)."""
+    protocol = settings.security_protocol.upper()
+    if protocol == "PLAINTEXT":
+        return None
+    context = None
+    if "SSL" in protocol:
+        context = ssl.create_default_context(cafile=settings.ssl_cafile)
+        if settings.ssl_certfile:
+            context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile)
+    if "SASL" in protocol:
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password,
+            mechanism=settings.sasl_mechanism or "PLAIN",
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context)
+
+
+def _raw_topic(app: faust.App, name: str) -> Any:
+    return app.topic(
+        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+
+
+def new_metrics(settings: Settings) -> ClaimwatchMetrics:
+    """Metrics with every tier and error code pre-declared, so alerts see the first one."""
+    return ClaimwatchMetrics(
+        max_sources=settings.metrics_max_sources, tiers=TIERS, dead_letter_codes=ERROR_CODES
+    )
+
+
+def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetrics) -> Worker:
+    """A configured Faust app with the scoring agent registered."""
+    data_dir = settings.data_dir or settings.home / "worker" / settings.app_id
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        broker_credentials=broker_credentials(settings),
+        store="memory://",
+        datadir=str(data_dir),
+        autodiscover=False,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        processing_guarantee=settings.processing_guarantee,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        stream_wait_empty=False,
+        broker_commit_every=max(100, settings.batch_size),
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=max(4096, settings.batch_size * 4),
+    )
+    window = settings.source_stats_window_s
+    worker = Worker(
+        settings=settings,
+        app=app,
+        holder=holder,
+        metrics=metrics,
+        executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimwatch-score"),
+        articles=_raw_topic(app, settings.topic_articles),
+        outputs={name: _raw_topic(app, name) for name in settings.topics.all()[1:]},
+        seen=app.Table("seen-articles", default=None),
+        source_scored=_windowed(app, "source-scored", window),
+        source_flagged=_windowed(app, "source-flagged", window),
+    )
+    from service.agent import register_agent
+    from service.web import register_views
+
+    register_agent(worker)
+    register_views(worker)
+    return worker
+
+
+def _windowed(app: faust.App, name: str, window_s: float) -> Any:
+    size = timedelta(seconds=window_s)
+    return (
+        app.Table(name, default=int)
+        .tumbling(size, expires=size * 2, key_index=True)
+        .relative_to_now()
+    )

@@ -1,0 +1,294 @@
+"""The review app in a real headless Chromium, fed by and producing to the real broker.
+
+`claimwatch review serve` runs as its own process. Review records go to the
+flagged topic; a reviewer loads the queue, opens an item, sees the cues
+highlighted, submits a verdict; the verdict is read back from the verdicts
+topic and exported as labelled JSONL. A second reviewer meets the lock, and a
+title and body carrying ``<script>`` show up as text and never run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from service.settings import Settings
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+expect = playwright_api.expect
+pytestmark = pytest.mark.broker
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TOKEN = "test-team-token"
+ROOT = Path(__file__).resolve().parents[2]
+
+TEXT = (
+    "The mayor allegedly approved the harbour contract without a vote. "
+    "Council member Ana Ruiz claimed the deal was signed in secret. "
+    "The mayor's office denied any wrongdoing."
+)
+XSS_TITLE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+XSS_TEXT = (
+    "Officials reportedly moved the funds. <script>window.__pwned = 3</script> "
+    "<img src=x onerror=\"window.__pwned = 4\"> The minister denied the report."
+)
+
+
+def review_record(article_id: str, title: str, text: str, score: float,
+                  cues: list[tuple[str, str]]) -> dict[str, Any]:
+    """A review record as DESIGN.md lists it, with exact offsets into ``text``."""
+    sentences: list[dict[str, Any]] = [
+        {"index": i, "text": m.group(0), "start": m.start(), "end": m.end()}
+        for i, m in enumerate(re.finditer(r"[^. ][^.]*\.", text))
+    ]
+    signals: list[dict[str, Any]] = []
+    for phrase, category in cues:
+        start = text.index(phrase)
+        index = next(s["index"] for s in sentences if s["start"] <= start < s["end"])
+        signals.append({"text": phrase, "category": category, "start": start,
+                        "end": start + len(phrase), "sentence": index})
+    by_category = {c["category"]: sentences[c["sentence"]] for c in signals}
+    pairs = []
+    if "claim" in by_category and "denial" in by_category:
+        pairs.append({"claim": by_category["claim"], "denial": by_category["denial"],
+                      "claimant": "Ana Ruiz", "denier": "The mayor's office"})
+    return {
+        "article_id": article_id, "title": title, "source": "harbour-gazette",
+        "url": f"https://example.org/{article_id}", "text": text, "score": score,
+        "threshold": 0.5, "flagged": True, "tier": "high",
+        "model": {"name": "claimwatch-linear", "version": "2025.11-test", "artifact_hash": "ab"},
+        "signals": signals,
+        "sentences": [s for s in sentences if any(c["sentence"] == s["index"] for c in signals)],
+        "contested_pairs": pairs,
+        "source_topic": "articles", "source_partition": 0, "source_offset": 1,
+        "received_at": "2025-11-25T10:00:00+00:00", "scored_at": "2025-11-25T10:00:00+00:00",
+    }
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
+    """Poll ``condition`` until it returns something truthy, or fail after the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def env_for(settings: Settings, db: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "CLAIMWATCH_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "CLAIMWATCH_HOME": str(settings.home),
+        "CLAIMWATCH_TOPIC_ARTICLES": settings.topic_articles,
+        "CLAIMWATCH_TOPIC_FLAGGED": settings.topic_flagged,
+        "CLAIMWATCH_TOPIC_VERDICTS": settings.topic_verdicts,
+        "CLAIMWATCH_REVIEW_DB": str(db),
+        "CLAIMWATCH_REVIEW_TOKEN": TOKEN,
+        "CLAIMWATCH_REVIEW_PORT": str(port),
+        "CLAIMWATCH_REVIEW_LOCK_S": "120",
+        "PYTHONPATH": str(ROOT),
+    })
+    return env
+
+
+def get_json(url: str, user: str = "alice") -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer " + TOKEN,
+                                                   "X-Reviewer": user})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def review_app(broker_settings: Settings, create_topics: Callable[..., list[str]],
+               tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`claimwatch review serve` as a separate process; yields (base URL, its environment)."""
+    create_topics(partitions=2)
+    port = free_port()
+    env = env_for(broker_settings, tmp_path / "review.sqlite3", port)
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "service.cli", "review", "serve"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        assert server.poll() is None, (tmp_path / "serve.log").read_text()
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(healthy, "the review app to listen", 30)
+        yield base, env
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def produce(settings: Settings, records: list[dict[str, Any]]) -> None:
+    producer = KafkaProducer(**settings.kafka_client_config(), acks="all")
+    for record in records:
+        producer.send(settings.topic_flagged, key=record["article_id"].encode(),
+                      value=json.dumps(record).encode())
+    producer.flush(30)
+    producer.close()
+
+
+def read_verdicts(settings: Settings, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Wait for ``count`` messages on the verdicts topic and return (key, value) pairs."""
+    consumer = KafkaConsumer(**settings.kafka_client_config(), group_id=None,
+                             enable_auto_commit=False)
+    parts = [TopicPartition(settings.topic_verdicts, p)
+             for p in wait_for(lambda: consumer.partitions_for_topic(settings.topic_verdicts),
+                               "the verdicts topic")]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def enough() -> bool:
+        for batch in consumer.poll(timeout_ms=500).values():
+            found.extend((m.key.decode(), json.loads(m.value)) for m in batch)
+        return len(found) >= count
+
+    try:
+        wait_for(enough, f"{count} verdict(s) on {settings.topic_verdicts}", 60)
+    finally:
+        consumer.close()
+    return found
+
+
+def launch(playwright: Any) -> Any:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium package at /usr/bin/chromium")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def test_review_round_trip_in_chromium(
+    review_app: tuple[str, dict[str, str]], broker_settings: Settings, tmp_path: Path
+) -> None:
+    base, env = review_app
+    plain = review_record("harbour-1", "Mayor approved harbour deal, council member says", TEXT,
+                          0.88, [("allegedly", "hedged_attribution"), ("claimed", "claim"),
+                                 ("denied", "denial")])
+    hostile = review_record("xss-1", XSS_TITLE, XSS_TEXT, 0.97,
+                            [("reportedly", "hedged_attribution"), ("denied", "denial")])
+    produce(broker_settings, [plain, hostile, plain])  # the repeat is a re-delivery
+
+    def queued() -> list[str]:
+        return [i["article_id"] for i in get_json(base + "/api/queue")["items"]]
+
+    wait_for(lambda: len(queued()) == 2, "both flagged items in the review queue")
+    assert queued() == ["xss-1", "harbour-1"]  # same tier: higher score first
+
+    with playwright_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        alice = browser.new_context(http_credentials={"username": "alice", "password": TOKEN},
+                                    viewport={"width": 1100, "height": 720})
+        page = alice.new_page()
+        dialogs: list[str] = []
+
+        def on_dialog(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+
+        page.goto(base + "/")
+        rows = page.locator("table.queue tbody tr")
+        assert rows.count() == 2
+        assert rows.nth(0).locator("td").nth(2).inner_text() == XSS_TITLE  # shown, as text
+        assert rows.nth(1).locator("td").nth(2).inner_text() == plain["title"]
+        page.screenshot(path=str(tmp_path / "review-queue.png"))
+
+        # Open the hostile item: its markup is text on the page and nothing ran.
+        page.get_by_role("link", name=XSS_TITLE).click()
+        expect(page.get_by_test_id("title")).to_be_visible()
+        assert page.get_by_test_id("title").inner_text() == XSS_TITLE
+        assert "<script>window.__pwned = 3</script>" in page.get_by_test_id("text").inner_text()
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.locator("main script, main img").count() == 0
+
+        # A second reviewer claims the plain item first: alice sees the lock, no buttons.
+        bob = browser.new_context(http_credentials={"username": "bob", "password": TOKEN})
+        bob_page = bob.new_page()
+        bob_page.goto(base + "/articles/harbour-1")
+        bob_page.get_by_role("button", name="Claim for review").click()
+        expect(bob_page.locator("section.review")).to_contain_text("Claimed by you")
+        page.goto(base + "/articles/harbour-1")
+        assert "In review by bob" in page.locator("section.review").inner_text()
+        assert page.get_by_role("button", name="Contested").count() == 0
+        bob_page.get_by_role("button", name="Release").click()
+        expect(bob_page.locator("table.queue")).to_contain_text("open")
+
+        # Alice claims from the queue, sees the highlights and decides.
+        page.goto(base + "/")
+        rows.filter(has_text=plain["title"]).get_by_role("button", name="Review").click()
+        expect(page.locator("section.review")).to_contain_text("Claimed by you")
+        assert page.url == base + "/articles/harbour-1"
+        marks = page.get_by_test_id("text").locator("mark.cue")
+        assert marks.all_inner_texts() == ["allegedly", "claimed", "denied"]
+        assert [marks.nth(i).get_attribute("data-category") for i in range(3)] == [
+            "hedged_attribution", "claim", "denial"]
+        pair = page.locator("table.pairs tbody tr").first.locator("td")
+        assert pair.all_inner_texts()[1::2] == ["Ana Ruiz", "The mayor's office"]
+        assert pair.nth(0).locator("mark").inner_text() == "claimed"
+        page.screenshot(path=str(tmp_path / "review-article.png"), full_page=True)
+        page.get_by_label("Note (optional)").fill("Two named sources contradict each other.")
+        page.get_by_role("button", name="Contested", exact=True).click()
+
+        expect(page.get_by_role("status")).to_contain_text("Verdict recorded for")
+        assert page.url.startswith(base + "/?decided=harbour-1")
+        assert page.locator("table.queue tbody tr").count() == 1
+        assert dialogs == []
+        browser.close()
+
+    (key, verdict), = read_verdicts(broker_settings, 1)
+    assert key == "harbour-1"
+    assert verdict["verdict"] == "contested" and verdict["reviewer"] == "alice"
+    assert verdict["note"] == "Two named sources contradict each other."
+    assert verdict["model_version"] == "2025.11-test" and verdict["decided_at"]
+    assert queued() == ["xss-1"]
+
+    # Feedback loop: verdicts joined with the stored articles, as labelled JSONL.
+    out = tmp_path / "labelled.jsonl"
+    result = subprocess.run([sys.executable, "-m", "service.cli", "verdicts", "export",
+                             "--out", str(out)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "exported 1 labelled articles; skipped 0 unsure" in result.stderr
+    (line,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert line == {"id": "harbour-1", "text": TEXT, "label": "contested",
+                    "verdict": "contested", "reviewer": "alice",
+                    "decided_at": verdict["decided_at"], "model_version": "2025.11-test",
+                    "title": plain["title"]}
