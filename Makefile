@@ -28,9 +28,30 @@ lint: install
 	.venv/bin/ruff check .
 	.venv/bin/mypy
 
+LOCAL   ?= .local
+
 run: install
+	@mkdir -p $(LOCAL)
 	$(CW) kafka up
 	$(CW) topics create
+	$(CW) sample --out $(LOCAL)/sample.jsonl --limit 500
+	@if [ -f $(LOCAL)/worker.pid ] && kill -0 $$(cat $(LOCAL)/worker.pid) 2>/dev/null; then \
+	  echo "worker already running (pid $$(cat $(LOCAL)/worker.pid))"; \
+	else \
+	  $(CW) worker > $(LOCAL)/worker.log 2>&1 & echo $$! > $(LOCAL)/worker.pid; \
+	  echo "worker started (pid $$(cat $(LOCAL)/worker.pid)), log in $(LOCAL)/worker.log"; \
+	fi
+	$(CW) produce $(LOCAL)/sample.jsonl --rate 200
+	@echo "--- the first flagged articles (review topic articles.flagged):"
+	@$(CW) review tail --from-beginning --max 3 --timeout 60
+	@echo
+	@echo "claimwatch is running:"
+	@echo "  metrics     http://127.0.0.1:6066/metrics   (health: /healthz, readiness: /readyz)"
+	@echo "  per source  http://127.0.0.1:6066/stats/sources"
+	@echo "  flagged     .venv/bin/claimwatch review tail --from-beginning"
+	@echo "  reviewers   CLAIMWATCH_REVIEW_TOKEN=secret .venv/bin/claimwatch review serve  (http://127.0.0.1:8080)"
+	@echo "  stop        make stop"
 
-stop: install
-	$(CW) kafka down
+stop:
+	-@[ -f $(LOCAL)/worker.pid ] && kill $$(cat $(LOCAL)/worker.pid) 2>/dev/null; rm -f $(LOCAL)/worker.pid
+	-$(CW) kafka down

@@ -75,6 +75,7 @@ def new_metrics(settings: Settings) -> ClaimwatchMetrics:
 def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetrics) -> Worker:
     """A configured Faust app with the scoring agent registered."""
     data_dir = settings.data_dir or settings.home / "worker" / settings.app_id
+    data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "produce",
     "tail",
     "worker",
+    "sample",
     "model",
     "review",
     "verdicts",
