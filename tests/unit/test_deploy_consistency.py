@@ -124,7 +124,7 @@ def test_every_claimwatch_variable_is_a_setting() -> None:
         *sorted(K8S.glob("*.yaml")),
         DEPLOY / "prometheus" / "prometheus.yml",
     ]
-    docs = ROOT / "docs" / "ops.md"
+    docs = ROOT / "README.md"
     if docs.exists():
         files.append(docs)
     for path in files:
