@@ -11,6 +11,7 @@ help:
 	@echo "make test        the whole test suite (starts its own Kafka broker)"
 	@echo "make test-quick  unit tests only, no broker"
 	@echo "make lint        ruff + mypy"
+	@echo "make bench       throughput/latency/scale benchmarks (prints a table, writes bench/results/)"
 
 .venv/bin/claimwatch:
 	python3 -m venv .venv
@@ -27,6 +28,9 @@ test-quick: install
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/mypy
+
+bench: install
+	$(PY) -m bench.run
 
 LOCAL   ?= .local
 

@@ -9,10 +9,11 @@ Faust ack the batch, so offsets are committed only for accounted-for messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from faust.streams import _current_event
@@ -21,6 +22,7 @@ from service.app import Worker
 from service.batch import Routed, accept, score_and_route
 from service.dedupe import remember
 from service.records import RawMessage
+from service.route import Outgoing
 
 log = logging.getLogger("claimwatch.agent")
 
@@ -57,30 +59,104 @@ async def process_events(worker: Worker, events: Sequence[Any]) -> None:
     routed: Routed = await loop.run_in_executor(
         worker.executor, score_and_route, accepted, model, settings.threshold, settings.topics
     )
-    pending = [
-        await worker.outputs[out.topic].send(key=out.key, value=out.value)
-        for out in routed.outgoing
-    ]
-    await asyncio.gather(*pending)  # producer acks=all: the broker has every output
+    if worker.app.in_transaction:
+        await publish_in_transactions(worker, routed.outgoing, events)
+    else:
+        pending = [
+            await worker.outputs[out.topic].send(key=out.key, value=out.value)
+            for out in routed.outgoing
+        ]
+        await asyncio.gather(*pending)  # producer acks=all: the broker has every output
     _update_tables(worker, events, routed)
     _observe(worker, messages, accepted.duplicates, routed)
 
 
+def transactional_id(worker: Worker, source_partition: int) -> str:
+    """The Faust transaction that commits the offsets of one input partition."""
+    app = worker.app
+    group = app.assignor.group_for_topic(worker.settings.topic_articles)
+    return f"{app.conf.id}-{group}-{source_partition}"
+
+
+async def publish_in_transactions(
+    worker: Worker, outgoing: Sequence[Outgoing], events: Sequence[Any]
+) -> None:
+    """Exactly-once: each output goes into the transaction of its input's partition.
+
+    Faust's own ``topic.send`` cannot do this for our outputs: it derives the
+    transaction from the *output* partition, which it only knows for topics the
+    consumer subscribes to, so our outputs were sent outside any transaction. And
+    the outputs and the acks of their events must not be split by an offset commit
+    (it would commit the outputs with the older offsets, duplicating them after a
+    crash), so commits wait while both happen.
+    """
+    producer = worker.app.producer
+    async with commits_held(worker.app.consumer):
+        pending = [
+            await producer.send(
+                out.topic,
+                out.key,
+                out.value,
+                None,
+                None,
+                None,
+                transactional_id=transactional_id(worker, out.source_partition),
+            )
+            for out in outgoing
+        ]
+        await asyncio.gather(*pending)
+        for event in events:
+            event.ack()  # offsets committable now, in the same transaction as the outputs
+
+
+@contextlib.asynccontextmanager
+async def commits_held(consumer: Any) -> AsyncIterator[None]:
+    """No offset commit starts inside the block; one that tries meanwhile is skipped
+    (Faust's next periodic commit picks the offsets up)."""
+    while consumer._commit_fut is not None:  # a commit in flight: let it finish first
+        await consumer.maybe_wait_for_commit_to_finish()
+    held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    consumer._commit_fut = held
+    try:
+        yield
+    finally:
+        if consumer._commit_fut is held:
+            consumer._commit_fut = None
+        held.set_result(None)
+
+
 def _update_tables(worker: Worker, events: Sequence[Any], routed: Routed) -> None:
-    """Remember decided articles and count them per source, in each event's partition."""
+    """Remember decided articles and count them per source, in each event's partition.
+
+    Every table write is a changelog message, so the per-source counts are summed
+    over the batch first: one write per (partition, source), not one per article.
+    """
     by_offset = {(e.message.partition, e.message.offset): e for e in events}
+    counts: dict[tuple[int, str], list[Any]] = {}  # -> [scored, flagged, an event]
     for item, decision in zip(routed.decided, routed.decisions, strict=True):
         source = decision["source"]
         event = by_offset[(source["partition"], source["offset"])]
-        token = _current_event.set(weakref.ref(event))
-        try:
+        with _event_context(event):
             remember([item], worker.seen)
-            name = str(item.article.get("source") or "unknown")
-            worker.source_scored[name] += 1
-            if decision["flagged"]:
-                worker.source_flagged[name] += 1
-        finally:
-            _current_event.reset(token)
+        name = str(item.article.get("source") or "unknown")
+        count = counts.setdefault((source["partition"], name), [0, 0, event])
+        count[0] += 1
+        count[1] += int(decision["flagged"])
+    for (_partition, name), (scored, flagged, event) in counts.items():
+        with _event_context(event):
+            worker.source_scored[name] += scored
+            if flagged:
+                worker.source_flagged[name] += flagged
+
+
+@contextlib.contextmanager
+def _event_context(event: Any) -> Iterator[None]:
+    """Make ``event`` Faust's current event: table writes go to its partition's changelog."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
 def _observe(
@@ -105,7 +181,7 @@ def _observe(
         metrics.decision("flagged" if decision["flagged"] else "passed", decision["tier"])
         metrics.observe_latency(max(0.0, (now_ms - decision["received_at_ms"]) / 1000))
         if decision["flagged"]:
-            log.info(
+            log.debug(
                 "flagged",
                 extra={
                     "article_id": decision["article_id"],

@@ -7,12 +7,14 @@ reads the environment.
 from __future__ import annotations
 
 import ssl
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import faust
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 
 from service.metrics import ClaimwatchMetrics
 from service.model_reload import ModelHolder
@@ -88,6 +90,8 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         web_host=settings.web_host,
         web_port=settings.web_port,
         processing_guarantee=settings.processing_guarantee,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         topic_partitions=settings.topic_partitions,
@@ -97,6 +101,9 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),
     )
+    # Faust's own sensors (messages, commits, rebalances, …) in the same registry,
+    # under the prefix "faust_", so /metrics shows both.
+    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
     window = settings.source_stats_window_s
     worker = Worker(
         settings=settings,
@@ -119,9 +126,17 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
 
 
 def _windowed(app: faust.App, name: str, window_s: float) -> Any:
+    """A per-source counter over tumbling windows of the wall clock.
+
+    Not ``relative_to_now()``: inside an event context Faust takes "now" from the
+    partition's latest window end, which starts at 0, so every write lands in a
+    1970 window while ``items().now()`` reads today's (robinhood/faust PR #199).
+    """
     size = timedelta(seconds=window_s)
-    return (
-        app.Table(name, default=int)
-        .tumbling(size, expires=size * 2, key_index=True)
-        .relative_to_now()
-    )
+    table: Any = app.Table(name, default=int).tumbling(size, expires=size * 2, key_index=True)
+    return table.relative_to(wall_clock)
+
+
+def wall_clock(event: Any = None) -> float:
+    """The time a windowed count is filed under: when the worker counted it."""
+    return time.time()

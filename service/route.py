@@ -18,9 +18,13 @@ from service.settings import Topics
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
+    """One message to produce; ``source_partition`` names the input partition it answers,
+    whose offsets it must be committed with under exactly-once."""
+
     topic: str
     key: bytes | None
     value: bytes
+    source_partition: int
 
 
 def to_json(record: dict[str, Any]) -> bytes:
@@ -31,11 +35,13 @@ def route_decision(
     topics: Topics, decision: dict[str, Any], review: dict[str, Any] | None
 ) -> list[Outgoing]:
     key = str(decision["article_id"]).encode("utf-8")
-    out = [Outgoing(topics.scored, key, to_json(decision))]
+    partition = int(decision["source"]["partition"])
+    out = [Outgoing(topics.scored, key, to_json(decision), partition)]
     if review is not None:
-        out.append(Outgoing(topics.flagged, key, to_json(review)))
+        out.append(Outgoing(topics.flagged, key, to_json(review), partition))
     return out
 
 
 def route_dead_letter(topics: Topics, letter: DeadLetter) -> Outgoing:
-    return Outgoing(topics.deadletter, letter.message.key, to_json(letter.to_dict()))
+    message = letter.message
+    return Outgoing(topics.deadletter, message.key, to_json(letter.to_dict()), message.partition)

@@ -68,23 +68,31 @@ def sample_articles(data_dir: Path, limit: int) -> list[dict[str, Any]]:
     if bodies.is_file():
         with bodies.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
-                real.append({"id": f"fnc-{row['Body ID']}", "text": row["articleBody"],
-                             "source": "fnc-1"})
+                real.append(
+                    {"id": f"fnc-{row['Body ID']}", "text": row["articleBody"], "source": "fnc-1"}
+                )
     if ordinary.is_dir():
         for path in sorted(ordinary.glob("*.txt")):
             title, _, body = path.read_text(encoding="utf-8", errors="replace").partition("\n")
-            real.append({"id": f"ordinary-{path.stem}", "title": title.strip(),
-                         "text": body.strip(), "source": path.stem.split(".")[0].rstrip("0123456789")})
+            real.append(
+                {
+                    "id": f"ordinary-{path.stem}",
+                    "title": title.strip(),
+                    "text": body.strip(),
+                    "source": path.stem.split(".")[0].rstrip("0123456789"),
+                }
+            )
     # Interleave the two kinds so a short sample still shows both.
     fnc = [a for a in real if a["source"] == "fnc-1"]
     rest = [a for a in real if a["source"] != "fnc-1"]
     for pair in zip(fnc, rest, strict=False):
         articles.extend(pair)
-    articles.extend(fnc[len(rest):])
+    articles.extend(fnc[len(rest) :])
     return [a for a in articles if str(a.get("text", "")).strip()][:limit]
 
 
 def write_jsonl(articles: list[dict[str, Any]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8"
+    )

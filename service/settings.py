@@ -63,9 +63,10 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     batch_size: int = 64
-    batch_within_s: float = 0.2
+    batch_within_s: float = 0.05
     max_text_bytes: int = 200_000
     processing_guarantee: str = "at_least_once"
+    session_timeout_s: float = 60.0  # a dead worker's partitions move after this long
     data_dir: Path | None = None
     log_format: str = "text"
     log_level: str = "INFO"

@@ -15,8 +15,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("sample", help="write sample articles (JSONL) for a demo")
     parser.add_argument("--out", type=Path, required=True, help="where to write the JSONL")
     parser.add_argument("--limit", type=int, default=500, help="how many articles (default 500)")
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"),
-                        help="team data directory with fnc-1/ and ordinary-news/")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/data"),
+        help="team data directory with fnc-1/ and ordinary-news/",
+    )
     parser.set_defaults(handler=_sample)
 
 

@@ -151,5 +151,7 @@ def test_prometheus_scrapes_counters_that_add_up(
         assert p50 is not None and 0 < p50 < 60
         assert scalar(base, "sum(claimwatch_batch_size_articles_count)") >= 1
         assert scalar(base, "count(claimwatch_model_info)") == 1
+        # Faust's own sensors are exported beside ours.
+        assert (scalar(base, "faust_messages_received_total") or 0) >= total
     finally:
         worker.ensure_stopped()

@@ -34,8 +34,14 @@ pytestmark = pytest.mark.broker
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 TOKEN = "test-team-token"
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,12 +54,13 @@ TEXT = (
 XSS_TITLE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 XSS_TEXT = (
     "Officials reportedly moved the funds. <script>window.__pwned = 3</script> "
-    "<img src=x onerror=\"window.__pwned = 4\"> The minister denied the report."
+    '<img src=x onerror="window.__pwned = 4"> The minister denied the report.'
 )
 
 
-def review_record(article_id: str, title: str, text: str, score: float,
-                  cues: list[tuple[str, str]]) -> dict[str, Any]:
+def review_record(
+    article_id: str, title: str, text: str, score: float, cues: list[tuple[str, str]]
+) -> dict[str, Any]:
     """A review record as DESIGN.md lists it, with exact offsets into ``text``."""
     sentences: list[dict[str, Any]] = [
         {"index": i, "text": m.group(0), "start": m.start(), "end": m.end()}
@@ -63,23 +70,45 @@ def review_record(article_id: str, title: str, text: str, score: float,
     for phrase, category in cues:
         start = text.index(phrase)
         index = next(s["index"] for s in sentences if s["start"] <= start < s["end"])
-        signals.append({"text": phrase, "category": category, "start": start,
-                        "end": start + len(phrase), "sentence": index})
+        signals.append(
+            {
+                "text": phrase,
+                "category": category,
+                "start": start,
+                "end": start + len(phrase),
+                "sentence": index,
+            }
+        )
     by_category = {c["category"]: sentences[c["sentence"]] for c in signals}
     pairs = []
     if "claim" in by_category and "denial" in by_category:
-        pairs.append({"claim": by_category["claim"], "denial": by_category["denial"],
-                      "claimant": "Ana Ruiz", "denier": "The mayor's office"})
+        pairs.append(
+            {
+                "claim": by_category["claim"],
+                "denial": by_category["denial"],
+                "claimant": "Ana Ruiz",
+                "denier": "The mayor's office",
+            }
+        )
     return {
-        "article_id": article_id, "title": title, "source": "harbour-gazette",
-        "url": f"https://example.org/{article_id}", "text": text, "score": score,
-        "threshold": 0.5, "flagged": True, "tier": "high",
+        "article_id": article_id,
+        "title": title,
+        "source": "harbour-gazette",
+        "url": f"https://example.org/{article_id}",
+        "text": text,
+        "score": score,
+        "threshold": 0.5,
+        "flagged": True,
+        "tier": "high",
         "model": {"name": "claimwatch-linear", "version": "2025.11-test", "artifact_hash": "ab"},
         "signals": signals,
         "sentences": [s for s in sentences if any(c["sentence"] == s["index"] for c in signals)],
         "contested_pairs": pairs,
-        "source_topic": "articles", "source_partition": 0, "source_offset": 1,
-        "received_at": "2025-11-25T10:00:00+00:00", "scored_at": "2025-11-25T10:00:00+00:00",
+        "source_topic": "articles",
+        "source_partition": 0,
+        "source_offset": 1,
+        "received_at": "2025-11-25T10:00:00+00:00",
+        "scored_at": "2025-11-25T10:00:00+00:00",
     }
 
 
@@ -102,38 +131,47 @@ def free_port() -> int:
 
 def env_for(settings: Settings, db: Path, port: int) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "CLAIMWATCH_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-        "CLAIMWATCH_HOME": str(settings.home),
-        "CLAIMWATCH_TOPIC_ARTICLES": settings.topic_articles,
-        "CLAIMWATCH_TOPIC_FLAGGED": settings.topic_flagged,
-        "CLAIMWATCH_TOPIC_VERDICTS": settings.topic_verdicts,
-        "CLAIMWATCH_REVIEW_DB": str(db),
-        "CLAIMWATCH_REVIEW_TOKEN": TOKEN,
-        "CLAIMWATCH_REVIEW_PORT": str(port),
-        "CLAIMWATCH_REVIEW_LOCK_S": "120",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "CLAIMWATCH_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+            "CLAIMWATCH_HOME": str(settings.home),
+            "CLAIMWATCH_TOPIC_ARTICLES": settings.topic_articles,
+            "CLAIMWATCH_TOPIC_FLAGGED": settings.topic_flagged,
+            "CLAIMWATCH_TOPIC_VERDICTS": settings.topic_verdicts,
+            "CLAIMWATCH_REVIEW_DB": str(db),
+            "CLAIMWATCH_REVIEW_TOKEN": TOKEN,
+            "CLAIMWATCH_REVIEW_PORT": str(port),
+            "CLAIMWATCH_REVIEW_LOCK_S": "120",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
 def get_json(url: str, user: str = "alice") -> Any:
-    request = urllib.request.Request(url, headers={"Authorization": "Bearer " + TOKEN,
-                                                   "X-Reviewer": user})
+    request = urllib.request.Request(
+        url, headers={"Authorization": "Bearer " + TOKEN, "X-Reviewer": user}
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)
 
 
 @pytest.fixture
-def review_app(broker_settings: Settings, create_topics: Callable[..., list[str]],
-               tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def review_app(
+    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
     """`claimwatch review serve` as a separate process; yields (base URL, its environment)."""
     create_topics(partitions=2)
     port = free_port()
     env = env_for(broker_settings, tmp_path / "review.sqlite3", port)
     log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "service.cli", "review", "serve"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "review", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
@@ -159,19 +197,26 @@ def review_app(broker_settings: Settings, create_topics: Callable[..., list[str]
 def produce(settings: Settings, records: list[dict[str, Any]]) -> None:
     producer = KafkaProducer(**settings.kafka_client_config(), acks="all")
     for record in records:
-        producer.send(settings.topic_flagged, key=record["article_id"].encode(),
-                      value=json.dumps(record).encode())
+        producer.send(
+            settings.topic_flagged,
+            key=record["article_id"].encode(),
+            value=json.dumps(record).encode(),
+        )
     producer.flush(30)
     producer.close()
 
 
 def read_verdicts(settings: Settings, count: int) -> list[tuple[str, dict[str, Any]]]:
     """Wait for ``count`` messages on the verdicts topic and return (key, value) pairs."""
-    consumer = KafkaConsumer(**settings.kafka_client_config(), group_id=None,
-                             enable_auto_commit=False)
-    parts = [TopicPartition(settings.topic_verdicts, p)
-             for p in wait_for(lambda: consumer.partitions_for_topic(settings.topic_verdicts),
-                               "the verdicts topic")]
+    consumer = KafkaConsumer(
+        **settings.kafka_client_config(), group_id=None, enable_auto_commit=False
+    )
+    parts = [
+        TopicPartition(settings.topic_verdicts, p)
+        for p in wait_for(
+            lambda: consumer.partitions_for_topic(settings.topic_verdicts), "the verdicts topic"
+        )
+    ]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
     found: list[tuple[str, dict[str, Any]]] = []
@@ -198,11 +243,20 @@ def test_review_round_trip_in_chromium(
     review_app: tuple[str, dict[str, str]], broker_settings: Settings, tmp_path: Path
 ) -> None:
     base, env = review_app
-    plain = review_record("harbour-1", "Mayor approved harbour deal, council member says", TEXT,
-                          0.88, [("allegedly", "hedged_attribution"), ("claimed", "claim"),
-                                 ("denied", "denial")])
-    hostile = review_record("xss-1", XSS_TITLE, XSS_TEXT, 0.97,
-                            [("reportedly", "hedged_attribution"), ("denied", "denial")])
+    plain = review_record(
+        "harbour-1",
+        "Mayor approved harbour deal, council member says",
+        TEXT,
+        0.88,
+        [("allegedly", "hedged_attribution"), ("claimed", "claim"), ("denied", "denial")],
+    )
+    hostile = review_record(
+        "xss-1",
+        XSS_TITLE,
+        XSS_TEXT,
+        0.97,
+        [("reportedly", "hedged_attribution"), ("denied", "denial")],
+    )
     produce(broker_settings, [plain, hostile, plain])  # the repeat is a re-delivery
 
     def queued() -> list[str]:
@@ -213,8 +267,10 @@ def test_review_round_trip_in_chromium(
 
     with playwright_api.sync_playwright() as playwright:
         browser = launch(playwright)
-        alice = browser.new_context(http_credentials={"username": "alice", "password": TOKEN},
-                                    viewport={"width": 1100, "height": 720})
+        alice = browser.new_context(
+            http_credentials={"username": "alice", "password": TOKEN},
+            viewport={"width": 1100, "height": 720},
+        )
         page = alice.new_page()
         dialogs: list[str] = []
 
@@ -259,7 +315,10 @@ def test_review_round_trip_in_chromium(
         marks = page.get_by_test_id("text").locator("mark.cue")
         assert marks.all_inner_texts() == ["allegedly", "claimed", "denied"]
         assert [marks.nth(i).get_attribute("data-category") for i in range(3)] == [
-            "hedged_attribution", "claim", "denial"]
+            "hedged_attribution",
+            "claim",
+            "denial",
+        ]
         pair = page.locator("table.pairs tbody tr").first.locator("td")
         assert pair.all_inner_texts()[1::2] == ["Ana Ruiz", "The mayor's office"]
         assert pair.nth(0).locator("mark").inner_text() == "claimed"
@@ -273,7 +332,7 @@ def test_review_round_trip_in_chromium(
         assert dialogs == []
         browser.close()
 
-    (key, verdict), = read_verdicts(broker_settings, 1)
+    ((key, verdict),) = read_verdicts(broker_settings, 1)
     assert key == "harbour-1"
     assert verdict["verdict"] == "contested" and verdict["reviewer"] == "alice"
     assert verdict["note"] == "Two named sources contradict each other."
@@ -282,13 +341,24 @@ def test_review_round_trip_in_chromium(
 
     # Feedback loop: verdicts joined with the stored articles, as labelled JSONL.
     out = tmp_path / "labelled.jsonl"
-    result = subprocess.run([sys.executable, "-m", "service.cli", "verdicts", "export",
-                             "--out", str(out)], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "verdicts", "export", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "exported 1 labelled articles; skipped 0 unsure" in result.stderr
     (line,) = [json.loads(x) for x in out.read_text().splitlines()]
-    assert line == {"id": "harbour-1", "text": TEXT, "label": "contested",
-                    "verdict": "contested", "reviewer": "alice",
-                    "decided_at": verdict["decided_at"], "model_version": "2025.11-test",
-                    "title": plain["title"]}
+    assert line == {
+        "id": "harbour-1",
+        "text": TEXT,
+        "label": "contested",
+        "verdict": "contested",
+        "reviewer": "alice",
+        "decided_at": verdict["decided_at"],
+        "model_version": "2025.11-test",
+        "title": plain["title"],
+    }

@@ -24,28 +24,63 @@ def record(article_id: str, tier: str, score: float, source: str, title: str) ->
     start = TEXT.index("reportedly")
     denial = TEXT.index("denied")
     return {
-        "article_id": article_id, "title": title, "source": source, "text": TEXT,
-        "score": score, "tier": tier, "flagged": True, "threshold": 0.5,
+        "article_id": article_id,
+        "title": title,
+        "source": source,
+        "text": TEXT,
+        "score": score,
+        "tier": tier,
+        "flagged": True,
+        "threshold": 0.5,
         "model": {"name": "m", "version": "1", "artifact_hash": "h"},
         "signals": [
-            {"text": "reportedly", "category": "hedged_attribution", "start": start,
-             "end": start + 10, "sentence": 0},
-            {"text": "denied", "category": "denial", "start": denial, "end": denial + 6,
-             "sentence": 1},
+            {
+                "text": "reportedly",
+                "category": "hedged_attribution",
+                "start": start,
+                "end": start + 10,
+                "sentence": 0,
+            },
+            {
+                "text": "denied",
+                "category": "denial",
+                "start": denial,
+                "end": denial + 6,
+                "sentence": 1,
+            },
         ],
-        "sentences": [{"index": 0, "text": TEXT[:38], "start": 0, "end": 38},
-                      {"index": 1, "text": TEXT[39:], "start": 39, "end": len(TEXT)}],
+        "sentences": [
+            {"index": 0, "text": TEXT[:38], "start": 0, "end": 38},
+            {"index": 1, "text": TEXT[39:], "start": 39, "end": len(TEXT)},
+        ],
         "contested_pairs": [],
     }
 
 
 def tail(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, CLAIMWATCH_BOOTSTRAP_SERVERS=settings.bootstrap_servers,
-               CLAIMWATCH_TOPIC_FLAGGED=settings.topic_flagged, PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        CLAIMWATCH_BOOTSTRAP_SERVERS=settings.bootstrap_servers,
+        CLAIMWATCH_TOPIC_FLAGGED=settings.topic_flagged,
+        PYTHONPATH=str(ROOT),
+    )
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", "review", "tail", "--from-beginning",
-         "--timeout", "3", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "review",
+            "tail",
+            "--from-beginning",
+            "--timeout",
+            "3",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -199,6 +199,7 @@ class TopicReader:
             max_partition_fetch_bytes=10_000_000,
         )
         self.topics = topics
+        self.dead_letter_topic = settings.topic_deadletter
         self.records: dict[str, list[Consumed]] = {topic: [] for topic in topics}
         self._assign()
 
@@ -233,6 +234,22 @@ class TopicReader:
 
         wait_until(done, timeout_s, what, every_s=0.0)
 
+    def read_to_end(self, timeout_s: float = 30.0) -> None:
+        """Read every record up to the current end (last stable offset when committed-only)."""
+        assignment = list(self.consumer.assignment())
+        ends = self.consumer.end_offsets(assignment)
+
+        def at_end() -> bool:
+            self.poll()
+            return all(self.consumer.position(tp) >= end for tp, end in ends.items())
+
+        wait_until(at_end, timeout_s, "the end of the output topics", every_s=0.0)
+
+    def ids(self, topic: str) -> list[str]:
+        """Article ids behind the records of an output topic (dead letters: their key)."""
+        kind = "deadletter" if topic == self.dead_letter_topic else "decision"
+        return [id_of(record, kind) for record in self.records[topic]]
+
     def count(self, topic: str) -> int:
         return len(self.records[topic])
 
@@ -246,17 +263,35 @@ def article(article_id: str, text: str, **fields: Any) -> tuple[bytes, bytes]:
     return article_id.encode(), json.dumps(body).encode()
 
 
+CLAUSES = (
+    "The minister reportedly approved the contract before the vote.",
+    "Her office denied that any payment took place.",
+    "The council met on Tuesday to discuss the new budget.",
+    "Critics say the figures could not be independently verified.",
+    "Rail services will run on a reduced timetable during the holiday.",
+    "The company claimed record profits, a claim analysts disputed.",
+    "Local schools reopened after the storm.",
+    "According to unnamed sources, the deal was allegedly signed in secret.",
+)
+
+
+def synthetic_text(index: int) -> str:
+    """A short news-like text; different indexes give different cue mixes and words."""
+    picks = [CLAUSES[(index * k + k) % len(CLAUSES)] for k in (1, 3, 5)]
+    return f"Report {index}. " + " ".join(picks)
+
+
+def synthetic_articles(count: int, prefix: str) -> list[tuple[str, str]]:
+    return [(f"{prefix}{i}", synthetic_text(i)) for i in range(count)]
+
+
 def id_of(record: Consumed, topic_kind: str) -> str:
-    """The article id behind an output record (decision or dead letter)."""
+    """The article id behind an output record (``topic_kind`` "deadletter": its key)."""
     if topic_kind == "deadletter":
-        return record.value["key"]
-    return record.value["article_id"]
+        return str(record.value["key"])
+    return str(record.value["article_id"])
 
 
 def stop_all(workers: Iterable[WorkerProcess]) -> None:
     for worker in workers:
         worker.ensure_stopped()
-
-
-def kill_signal() -> int:
-    return signal.SIGKILL

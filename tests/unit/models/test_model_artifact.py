@@ -38,8 +38,16 @@ def test_default_artifact_loads_with_card_fields() -> None:
     assert model.info() == {"name": model.name, "version": model.version, "sha256": model.sha256}
     assert 0.0 < model.threshold < 1.0
     assert default_artifact().stat().st_size < 5_000_000
-    for key in ("name", "version", "created", "training_data", "label_rule", "cv",
-                "thresholds", "threshold_reason"):
+    for key in (
+        "name",
+        "version",
+        "created",
+        "training_data",
+        "label_rule",
+        "cv",
+        "thresholds",
+        "threshold_reason",
+    ):
         assert key in model.card
     assert all(entry["terms"] for entry in model.card["training_data"])
 

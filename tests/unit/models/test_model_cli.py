@@ -14,8 +14,18 @@ DESIGN = (
     "IMIS claimed that its fighters confronted US troops. The US-led coalition denied "
     "that any confrontation took place. Footage allegedly shows the clash."
 )
-FIELDS = {"article_id", "score", "denial_score", "threshold", "flagged", "tier", "signals",
-          "sentences", "contested_pairs", "model"}
+FIELDS = {
+    "article_id",
+    "score",
+    "denial_score",
+    "threshold",
+    "flagged",
+    "tier",
+    "signals",
+    "sentences",
+    "contested_pairs",
+    "model",
+}
 
 
 def records(out: str) -> list[dict[str, object]]:
@@ -32,11 +42,13 @@ def test_score_text_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert record["flagged"] is True
 
 
-def test_score_jsonl_keeps_order_and_ids(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_jsonl_keeps_order_and_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "batch.jsonl"
-    lines = [json.dumps({"id": f"a{i}", "text": DESIGN if i % 2 else "Sunny today."})
-             for i in range(300)]
+    lines = [
+        json.dumps({"id": f"a{i}", "text": DESIGN if i % 2 else "Sunny today."}) for i in range(300)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["score", str(path)]) == 0
     got = records(capsys.readouterr().out)
@@ -60,8 +72,7 @@ def test_bad_jsonl_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert len(err.strip().splitlines()) == 1
 
 
-def test_tampered_model_path_is_refused(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_tampered_model_path_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from models.artifact import card_path_for, default_artifact
 
     model = tmp_path / "m.skops"
@@ -73,8 +84,9 @@ def test_tampered_model_path_is_refused(tmp_path: Path,
     assert "[artifact_hash_mismatch]" in capsys.readouterr().err
 
 
-def test_threshold_out_of_range_is_refused(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_threshold_out_of_range_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = tmp_path / "a.txt"
     text.write_text(DESIGN)
     assert main(["score", "--threshold", "1.5", str(text)]) == 2

@@ -110,8 +110,14 @@ def test_words_inside_other_words_are_not_cues() -> None:
 
 
 def test_pathological_input_is_linear_and_bounded() -> None:
-    for text in ("allegedly " * 100_000, "." * 300_000, " " * 300_000, "a." * 150_000,
-                 "could" + " " * 200_000 + "not", "claimed. denied. " * 20_000):
+    for text in (
+        "allegedly " * 100_000,
+        "." * 300_000,
+        " " * 300_000,
+        "a." * 150_000,
+        "could" + " " * 200_000 + "not",
+        "claimed. denied. " * 20_000,
+    ):
         began = time.perf_counter()
         found = extract_signals(text)
         assert time.perf_counter() - began < 2.0
@@ -122,8 +128,19 @@ def test_pathological_input_is_linear_and_bounded() -> None:
     assert many.truncated
 
 
-ATOMS = [*"ab .,!?\u201c\u201d\u2019'\u2014\n", "\n\n", "could not be\n\nverified", "denied ",
-         "claimed ", "not ", "allegedly ", "could not be verified", "\u0130", "\u00df", "Mr. "]
+ATOMS = [
+    *"ab .,!?\u201c\u201d\u2019'\u2014\n",
+    "\n\n",
+    "could not be\n\nverified",
+    "denied ",
+    "claimed ",
+    "not ",
+    "allegedly ",
+    "could not be verified",
+    "\u0130",
+    "\u00df",
+    "Mr. ",
+]
 
 
 @settings(max_examples=200, deadline=None)
@@ -177,7 +194,9 @@ def test_text_whose_lowercase_is_longer_keeps_exact_spans() -> None:
     text = "\u0130stanbul officials DENIED it; \u0130 reportedly left."
     found = extract_signals(text)
     assert [(c.text, text[c.start : c.end]) for c in found.cues] == [
-        ("DENIED", "DENIED"), ("reportedly", "reportedly")]
+        ("DENIED", "DENIED"),
+        ("reportedly", "reportedly"),
+    ]
 
 
 def test_parties_from_inverted_quote_passive_and_clause_start() -> None:

@@ -20,8 +20,13 @@ DEFAULT_TEXT = (
 
 def cue(text: str, phrase: str, category: str, sentence: int | None = None) -> dict[str, Any]:
     start = text.index(phrase)
-    return {"text": phrase, "category": category, "start": start, "end": start + len(phrase),
-            "sentence": sentence}
+    return {
+        "text": phrase,
+        "category": category,
+        "start": start,
+        "end": start + len(phrase),
+        "sentence": sentence,
+    }
 
 
 def split_sentences(text: str) -> list[dict[str, Any]]:
@@ -58,12 +63,14 @@ def make_record(
     denials = [c for c in signals if c["category"] == "denial"]
     pairs = []
     if claims and denials:
-        pairs.append({
-            "claim": sentences[claims[0]["sentence"]],
-            "denial": sentences[denials[0]["sentence"]],
-            "claimant": "Ana Ruiz",
-            "denier": "The mayor's office",
-        })
+        pairs.append(
+            {
+                "claim": sentences[claims[0]["sentence"]],
+                "denial": sentences[denials[0]["sentence"]],
+                "claimant": "Ana Ruiz",
+                "denier": "The mayor's office",
+            }
+        )
     return {
         "article_id": article_id,
         "title": title,

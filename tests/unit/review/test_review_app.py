@@ -48,12 +48,21 @@ Scenario = Callable[[TestClient, ReviewStore, FakeSink], Awaitable[None]]
 
 def run(tmp_path: Path, scenario: Scenario) -> None:
     store = ReviewStore(tmp_path / "review.sqlite3", lock_seconds=60)
-    store.add([
-        read_review_record(make_record("a-1", score=0.7)),
-        read_review_record(make_record("x/<b>&", title=XSS_TITLE, text=XSS_TEXT, score=0.95,
-                                       cues=[("allegedly", "hedged"), ("denied", "denial")])),
-        read_review_record(make_record("m-1", tier="medium", score=0.99, source="wire")),
-    ])
+    store.add(
+        [
+            read_review_record(make_record("a-1", score=0.7)),
+            read_review_record(
+                make_record(
+                    "x/<b>&",
+                    title=XSS_TITLE,
+                    text=XSS_TEXT,
+                    score=0.95,
+                    cues=[("allegedly", "hedged"), ("denied", "denial")],
+                )
+            ),
+            read_review_record(make_record("m-1", tier="medium", score=0.99, source="wire")),
+        ]
+    )
     sink = FakeSink(store)
     auth = Authenticator("team-token", {}, store.secret("csrf_key"))
 
@@ -123,9 +132,12 @@ def test_posts_without_csrf_token_or_from_other_sites_are_refused(tmp_path: Path
             ({"Sec-Fetch-Site": "cross-site"}, {"csrf_token": token}),
         ]
         for headers, form in attempts:
-            response = await client.post("/articles/a-1/verdict", headers=basic("alice") | headers,
-                                         data={"verdict": "contested", **form},
-                                         allow_redirects=False)
+            response = await client.post(
+                "/articles/a-1/verdict",
+                headers=basic("alice") | headers,
+                data={"verdict": "contested", **form},
+                allow_redirects=False,
+            )
             assert response.status == 403, headers
         api = await client.post("/api/articles/a-1/claim", headers=basic("alice"))
         assert api.status == 403
@@ -139,19 +151,27 @@ def test_posts_without_csrf_token_or_from_other_sites_are_refused(tmp_path: Path
 def test_form_flow_claim_then_decide(tmp_path: Path) -> None:
     async def scenario(client: TestClient, store: ReviewStore, sink: FakeSink) -> None:
         token = await csrf_of(client, "alice")
-        headers = basic("alice") | {"Origin": str(client.make_url("")).rstrip("/"),
-                                    "Sec-Fetch-Site": "same-origin"}
-        response = await client.post("/articles/a-1/claim", headers=headers,
-                                     data={"csrf_token": token}, allow_redirects=False)
+        headers = basic("alice") | {
+            "Origin": str(client.make_url("")).rstrip("/"),
+            "Sec-Fetch-Site": "same-origin",
+        }
+        response = await client.post(
+            "/articles/a-1/claim",
+            headers=headers,
+            data={"csrf_token": token},
+            allow_redirects=False,
+        )
         assert (response.status, response.headers["Location"]) == (303, "/articles/a-1")
         page = await (await client.get("/articles/a-1", headers=basic("alice"))).text()
         assert 'name=verdict value="contested"' in page
         form = {"csrf_token": token, "verdict": "not_contested", "note": " satire "}
-        response = await client.post("/articles/a-1/verdict", headers=headers, data=form,
-                                     allow_redirects=False)
+        response = await client.post(
+            "/articles/a-1/verdict", headers=headers, data=form, allow_redirects=False
+        )
         assert (response.status, response.headers["Location"]) == (303, "/?decided=a-1")
         assert [(v.article_id, v.verdict, v.reviewer, v.note) for v in sink.sent] == [
-            ("a-1", "not_contested", "alice", "satire")]
+            ("a-1", "not_contested", "alice", "satire")
+        ]
         queue = await (await client.get("/?decided=a-1", headers=basic("alice"))).text()
         assert "Verdict recorded for" in queue and 'data-article-id="a-1"' not in queue
 
@@ -166,18 +186,23 @@ def test_two_reviewers_cannot_decide_the_same_item(tmp_path: Path) -> None:
         response = await client.post("/api/articles/a-1/claim", headers=bob)
         assert response.status == 409
         assert (await response.json())["error"] == "review_conflict"
-        response = await client.post("/api/articles/a-1/verdict", headers=bob,
-                                     json={"verdict": "contested"})
+        response = await client.post(
+            "/api/articles/a-1/verdict", headers=bob, json={"verdict": "contested"}
+        )
         assert response.status == 409
         page = await (await client.get("/articles/a-1", headers=basic("bob"))).text()
         assert "In review by <b>alice</b>" in page and "name=verdict" not in page
-        response = await client.post("/api/articles/a-1/verdict", headers=alice,
-                                     json={"verdict": "contested", "note": "two sources"})
+        response = await client.post(
+            "/api/articles/a-1/verdict",
+            headers=alice,
+            json={"verdict": "contested", "note": "two sources"},
+        )
         body = await response.json()
         assert response.status == 200 and body["produced"] is True
         assert body["verdict"]["article_id"] == "a-1" and body["verdict"]["reviewer"] == "alice"
-        response = await client.post("/api/articles/a-1/verdict", headers=bob,
-                                     json={"verdict": "unsure"})
+        response = await client.post(
+            "/api/articles/a-1/verdict", headers=bob, json={"verdict": "unsure"}
+        )
         assert response.status == 409
         queue = await (await client.get("/api/queue", headers=basic("bob"))).json()
         assert [i["article_id"] for i in queue["items"]] == ["x/<b>&", "m-1"]
@@ -190,9 +215,12 @@ def test_bearer_clients_skip_csrf_and_bad_input_is_rejected(tmp_path: Path) -> N
     async def scenario(client: TestClient, store: ReviewStore, sink: FakeSink) -> None:
         robot = {"Authorization": "Bearer team-token", "X-Reviewer": "robot"}
         sink.down = True
-        for body, status in [({"verdict": "maybe"}, 400), (["x"], 400),
-                             ({"verdict": "unsure", "note": "n" * 2001}, 400),
-                             ({"verdict": "unsure"}, 200)]:
+        for body, status in [
+            ({"verdict": "maybe"}, 400),
+            (["x"], 400),
+            ({"verdict": "unsure", "note": "n" * 2001}, 400),
+            ({"verdict": "unsure"}, 200),
+        ]:
             response = await client.post("/api/articles/m-1/verdict", headers=robot, json=body)
             assert response.status == status, body
         assert (await response.json())["produced"] is False

@@ -23,8 +23,14 @@ TEXT = (
 def worker_record() -> dict[str, object]:
     found = extract_signals(TEXT)
     return {
-        "article_id": "c-1", "title": "Harbour deal", "source": "gazette", "text": TEXT,
-        "score": 0.9, "threshold": 0.5, "flagged": True, "tier": "high",
+        "article_id": "c-1",
+        "title": "Harbour deal",
+        "source": "gazette",
+        "text": TEXT,
+        "score": 0.9,
+        "threshold": 0.5,
+        "flagged": True,
+        "tier": "high",
         "model": {"name": "claimwatch", "version": "3", "sha256": "abc"},
         "signals": [cue.to_dict() for cue in found.cues],
         "sentences": [sentence.to_dict() for sentence in found.sentences],
@@ -35,7 +41,7 @@ def worker_record() -> dict[str, object]:
 def test_model_signals_read_and_render() -> None:
     record = read_review_record(worker_record())
     assert record.model.artifact_hash == "abc"
-    assert all(TEXT[c.start:c.end] == c.text for c in record.signals)
+    assert all(TEXT[c.start : c.end] == c.text for c in record.signals)
     assert [c.negated for c in record.signals if c.text == "deny"] == [True]
     (pair,) = record.contested_pairs
     assert pair.claim.text.startswith("Council member Ana Ruiz claimed")

@@ -30,20 +30,40 @@ def verdict(article_id: str, label: str, reviewer: str = "alice") -> Verdict:
 
 
 def test_export_lines_have_the_training_shape() -> None:
-    verdicts = {"b": verdict("b", "not_contested"), "a": verdict("a", "contested"),
-                "u": verdict("u", "unsure"), "m": verdict("m", "contested")}
-    articles = {"a": ArticleText("text a", "Title A"), "b": ArticleText("text b"),
-                "u": ArticleText("text u")}
+    verdicts = {
+        "b": verdict("b", "not_contested"),
+        "a": verdict("a", "contested"),
+        "u": verdict("u", "unsure"),
+        "m": verdict("m", "contested"),
+    }
+    articles = {
+        "a": ArticleText("text a", "Title A"),
+        "b": ArticleText("text b"),
+        "u": ArticleText("text u"),
+    }
     out = io.StringIO()
     counts = write_export(verdicts, articles, out)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert lines == [
-        {"id": "a", "text": "text a", "label": "contested", "verdict": "contested",
-         "reviewer": "alice", "decided_at": "2025-11-25T10:00:00.000+00:00",
-         "model_version": "7", "title": "Title A"},
-        {"id": "b", "text": "text b", "label": "not_contested", "verdict": "not_contested",
-         "reviewer": "alice", "decided_at": "2025-11-25T10:00:00.000+00:00",
-         "model_version": "7"},
+        {
+            "id": "a",
+            "text": "text a",
+            "label": "contested",
+            "verdict": "contested",
+            "reviewer": "alice",
+            "decided_at": "2025-11-25T10:00:00.000+00:00",
+            "model_version": "7",
+            "title": "Title A",
+        },
+        {
+            "id": "b",
+            "text": "text b",
+            "label": "not_contested",
+            "verdict": "not_contested",
+            "reviewer": "alice",
+            "decided_at": "2025-11-25T10:00:00.000+00:00",
+            "model_version": "7",
+        },
     ]
     assert (counts.exported, counts.unsure, counts.missing_text) == (2, 1, 1)
     assert counts.missing_ids == ["m"]
@@ -51,20 +71,28 @@ def test_export_lines_have_the_training_shape() -> None:
 
 
 def test_a_later_verdict_supersedes_and_bad_ones_are_counted() -> None:
-    messages = [message(verdict("a", "contested").to_json()), message(b"nope"),
-                message(verdict("a", "not_contested", "bob").to_json())]
+    messages = [
+        message(verdict("a", "contested").to_json()),
+        message(b"nope"),
+        message(verdict("a", "not_contested", "bob").to_json()),
+    ]
     latest, invalid = latest_verdicts(messages)
     assert (latest["a"].verdict, latest["a"].reviewer, invalid) == ("not_contested", "bob", 1)
 
 
 def test_articles_topic_fills_missing_text() -> None:
-    messages = [message(b'{"id": "a", "text": "A", "title": "T"}'), message(b"[]"),
-                message(b'{"id": "b", "text": ""}'), message(b'{"id": "z", "text": "Z"}')]
+    messages = [
+        message(b'{"id": "a", "text": "A", "title": "T"}'),
+        message(b"[]"),
+        message(b'{"id": "b", "text": ""}'),
+        message(b'{"id": "z", "text": "Z"}'),
+    ]
     assert articles_from_topic(messages, {"a", "b"}) == {"a": ArticleText("A", "T")}
 
 
-def test_cli_exports_from_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exports_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "review.sqlite3"
     store = ReviewStore(db)
     store.add([read_review_record(make_record(i)) for i in ("a", "b", "c")])

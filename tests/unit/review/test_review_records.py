@@ -13,12 +13,19 @@ from service.review.records import InvalidRecordError, Verdict, read_review_reco
 def test_a_worker_record_reads_into_types() -> None:
     record = read_review_record(json.dumps(make_record("a-1")).encode())
     assert (record.article_id, record.tier, record.score, record.model.version) == (
-        "a-1", "high", 0.91, "2025.1")
+        "a-1",
+        "high",
+        0.91,
+        "2025.1",
+    )
     assert record.model.artifact_hash == "sha256:ab12"
     assert [(c.text, c.category, c.sentence) for c in record.signals] == [
-        ("allegedly", "hedged_attribution", 0), ("claimed", "claim", 1), ("denied", "denial", 2)]
+        ("allegedly", "hedged_attribution", 0),
+        ("claimed", "claim", 1),
+        ("denied", "denial", 2),
+    ]
     cue = record.signals[1]
-    assert record.text[cue.start:cue.end] == "claimed"
+    assert record.text[cue.start : cue.end] == "claimed"
     pair = record.contested_pairs[0]
     assert (pair.claimant, pair.denier) == ("Ana Ruiz", "The mayor's office")
     assert pair.claim.text.startswith(" Council member")

@@ -18,8 +18,11 @@ def test_segments_cover_the_text_exactly_once() -> None:
     parts = segments(text, cues)
     assert "".join(p.text for p in parts) == text
     assert [(p.text, p.cue.category if p.cue else None) for p in parts] == [
-        ("He ", None), ("allegedly", "hedged"), (" said it, ", None),
-        ("critics say", "weasel"), (".", None),
+        ("He ", None),
+        ("allegedly", "hedged"),
+        (" said it, ", None),
+        ("critics say", "weasel"),
+        (".", None),
     ]
 
 
@@ -49,9 +52,42 @@ def test_terminal_output_marks_cues_and_strips_control_characters() -> None:
 
 
 ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "link", "body", "header", "main", "a", "span", "b", "h1",
-    "h2", "dl", "dt", "dd", "section", "p", "div", "mark", "ol", "li", "table", "thead", "tbody",
-    "tr", "th", "td", "form", "input", "button", "label", "select", "option", "small", "textarea",
+    "html",
+    "head",
+    "meta",
+    "title",
+    "link",
+    "body",
+    "header",
+    "main",
+    "a",
+    "span",
+    "b",
+    "h1",
+    "h2",
+    "dl",
+    "dt",
+    "dd",
+    "section",
+    "p",
+    "div",
+    "mark",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "form",
+    "input",
+    "button",
+    "label",
+    "select",
+    "option",
+    "small",
+    "textarea",
 }
 
 
@@ -69,11 +105,22 @@ class Tags(HTMLParser):
 
 
 def test_every_page_escapes_untrusted_text() -> None:
-    raw = make_record('<script>alert("id")</script>', title=XSS_TITLE, text=XSS_TEXT,
-                      source="<b>src</b>", cues=[("allegedly", "<i>cat</i>"), ("denied", "denial")])
+    raw = make_record(
+        '<script>alert("id")</script>',
+        title=XSS_TITLE,
+        text=XSS_TEXT,
+        source="<b>src</b>",
+        cues=[("allegedly", "<i>cat</i>"), ("denied", "denial")],
+    )
     raw["url"] = "javascript:alert(1)"
-    raw["contested_pairs"] = [{"claim": {"text": "<script>c</script>"}, "denial": 0,
-                               "claimant": "<script>x</script>", "denier": '"><svg onload=1>'}]
+    raw["contested_pairs"] = [
+        {
+            "claim": {"text": "<script>c</script>"},
+            "denial": 0,
+            "claimant": "<script>x</script>",
+            "denier": '"><svg onload=1>',
+        }
+    ]
     record = read_review_record(raw)
     item = QueueItem(record, "queued", Lock("<script>bob</script>", 4e9))
     rendered = [

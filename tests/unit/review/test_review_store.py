@@ -42,12 +42,14 @@ def test_offsets_only_move_forward(store: ReviewStore) -> None:
 
 
 def test_queue_orders_by_tier_then_score_and_filters(store: ReviewStore) -> None:
-    store.add([
-        record("m9", tier="medium", score=0.9, source="s1"),
-        record("h6", tier="high", score=0.6, source="s2"),
-        record("h8", tier="high", score=0.8, source="s1"),
-        record("x9", tier="weird", score=0.99, source="s1"),
-    ])
+    store.add(
+        [
+            record("m9", tier="medium", score=0.9, source="s1"),
+            record("h6", tier="high", score=0.6, source="s2"),
+            record("h8", tier="high", score=0.8, source="s1"),
+            record("x9", tier="weird", score=0.99, source="s1"),
+        ]
+    )
     assert [i.record.article_id for i in store.queue()] == ["h8", "h6", "m9", "x9"]
     assert [i.record.article_id for i in store.queue(source="s1")] == ["h8", "m9", "x9"]
     assert [i.record.article_id for i in store.queue(tier="HIGH")] == ["h8", "h6"]

@@ -1,0 +1,1 @@
+"""Benchmarks of claimwatch: `make bench` runs :mod:`bench.run`."""

@@ -1,0 +1,219 @@
+"""End-to-end measurements through a real broker: workers, the naive loop, latency.
+
+Times come from Kafka record timestamps: an input's timestamp is set by our
+producer, a decision's by the worker's producer when it sends it, so
+``last decision - first input`` is the wall time of the whole run and
+``decision - its input`` is one article's end-to-end latency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from service.produce import produce_lines
+from service.settings import Settings
+from service.topics import TopicSpec, admin_client, ensure_topics
+from tests.integration.worker_proc import WorkerProcess, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Outcome:
+    """Decisions of one run: per article id, (decision timestamp, input timestamp) in ms."""
+
+    articles: int
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    peak_rss_mb: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        first_input = min(received for _, received in self.stamps.values())
+        last_decision = max(decided for decided, _ in self.stamps.values())
+        return max(last_decision - first_input, 1) / 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.stamps) / self.seconds
+
+    def latency_ms(self, quantile: float) -> float:
+        latencies = sorted(decided - received for decided, received in self.stamps.values())
+        index = min(len(latencies) - 1, max(0, round(quantile * len(latencies)) - 1))
+        return float(latencies[index])
+
+
+def new_settings(bootstrap: str, work: Path, partitions: int) -> Settings:
+    """Private topics, group and data directory for one scenario."""
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"bench{tag}."
+    return Settings(
+        bootstrap_servers=bootstrap,
+        home=work / "home",
+        app_id=f"claimwatch-bench-{tag}",
+        data_dir=work / f"worker-{tag}",
+        topic_articles=prefix + "articles",
+        topic_flagged=prefix + "articles.flagged",
+        topic_scored=prefix + "articles.scored",
+        topic_deadletter=prefix + "articles.deadletter",
+        topic_verdicts=prefix + "articles.verdicts",
+        topic_partitions=partitions,
+    )
+
+
+def create_topics(settings: Settings) -> None:
+    admin = admin_client(settings.kafka_client_config())
+    try:
+        specs = [TopicSpec(name, settings.topic_partitions, 1) for name in settings.topics.all()]
+        ensure_topics(admin, specs)
+    finally:
+        admin.close()
+
+
+def send(settings: Settings, lines: list[bytes], rate: float | None = None) -> None:
+    """Produce ``lines`` to the articles topic (keys = ids), at ``rate`` per second if given."""
+    producer = KafkaProducer(
+        **settings.kafka_client_config(), acks="all", linger_ms=5, max_request_size=4_000_000
+    )
+    try:
+        summary = produce_lines(producer, settings.topic_articles, lines, rate=rate)
+    finally:
+        producer.close(10)
+    if summary.sent != len(lines):
+        raise RuntimeError(f"producing failed: {summary.describe(settings.topic_articles)}")
+
+
+def collect(settings: Settings, topic: str, ids: set[str], timeout_s: float) -> Outcome:
+    """Read ``topic`` from the start until every id in ``ids`` has a decision."""
+    consumer = KafkaConsumer(
+        **settings.kafka_client_config(), group_id=None, enable_auto_commit=False
+    )
+    outcome = Outcome(len(ids))
+    try:
+        found = wait_until(lambda: consumer.partitions_for_topic(topic), 30, f"metadata {topic}")
+        partitions = [TopicPartition(topic, p) for p in sorted(found)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+
+        def complete() -> bool:
+            for batch in consumer.poll(timeout_ms=500, max_records=50_000).values():
+                for record in batch:
+                    decision = json.loads(record.value)
+                    if decision["article_id"] in ids:
+                        outcome.stamps.setdefault(
+                            decision["article_id"], (record.timestamp, decision["received_at_ms"])
+                        )
+            return len(outcome.stamps) >= len(ids)
+
+        wait_until(complete, timeout_s, f"{len(ids)} decisions on {topic}", every_s=0.0)
+    finally:
+        consumer.close()
+    return outcome
+
+
+def proc_status_mb(pid: int, field_name: str) -> float:
+    """A ``/proc/PID/status`` memory field (VmRSS, VmHWM) in MB; 0 if unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    after_name = stat.rsplit(")", 1)[1].split()
+    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Workers:
+    """``count`` claimwatch workers in one consumer group on private topics."""
+
+    def __init__(
+        self, bootstrap: str, work: Path, count: int, partitions: int, **overrides: Any
+    ) -> None:
+        self.settings = replace(new_settings(bootstrap, work, partitions), **overrides)
+        logs = work / "logs"
+        self.procs = [WorkerProcess(self.settings, logs, f"worker{i}") for i in range(count)]
+
+    def __enter__(self) -> Workers:
+        create_topics(self.settings)
+        for proc in self.procs:
+            proc.start()
+        wait_until(self._balanced, 120, "every partition assigned to a ready worker", 0.5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.ensure_stopped()
+
+    def _balanced(self) -> bool:
+        assigned: list[str] = []
+        for proc in self.procs:
+            proc.assert_alive()
+            answer = proc.get("/readyz")
+            if not answer or answer[0] != 200:
+                return False
+            assigned += answer[1]["partitions"]
+        return len(assigned) == len(set(assigned)) == self.settings.topic_partitions
+
+    def pids(self) -> list[int]:
+        return [proc.process.pid for proc in self.procs if proc.process is not None]
+
+    def measure(self, lines: list[bytes], rate: float | None = None) -> Outcome:
+        """Produce ``lines`` (at ``rate`` per second, or flat out) and collect every decision."""
+        cpu_before = [cpu_seconds(pid) for pid in self.pids()]
+        send(self.settings, lines, rate)
+        outcome = collect(self.settings, self.settings.topic_scored, ids_of(lines), 300)
+        outcome.cpu_s = [
+            cpu_seconds(pid) - before for pid, before in zip(self.pids(), cpu_before, strict=True)
+        ]
+        outcome.peak_rss_mb = [proc_status_mb(pid, "VmHWM") for pid in self.pids()]
+        return outcome
+
+
+def run_naive(bootstrap: str, work: Path, lines: list[bytes], partitions: int) -> Outcome:
+    """The per-message kafka-python loop over the same articles."""
+    settings = new_settings(bootstrap, work, partitions)
+    create_topics(settings)
+    command = [
+        sys.executable, "-m", "bench.naive_loop", "--bootstrap", bootstrap,
+        "--input", settings.topic_articles, "--output", settings.topic_scored,
+        "--group", settings.app_id, "--count", str(len(lines)),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the naive loop did not start")
+        cpu_before = cpu_seconds(process.pid)
+        send(settings, lines)
+        outcome = collect(settings, settings.topic_scored, ids_of(lines), 600)
+        outcome.cpu_s = [cpu_seconds(process.pid) - cpu_before]
+        outcome.peak_rss_mb = [proc_status_mb(process.pid, "VmHWM")]
+        process.wait(60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+    return outcome
+
+
+def ids_of(lines: list[bytes]) -> set[str]:
+    return {str(json.loads(line)["id"]) for line in lines}

@@ -1,0 +1,57 @@
+"""Shared pieces for the stage tests: the shipped model, raw messages, a poisoned model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import orjson
+import pytest
+from service_samples import POISON
+
+from models.artifact import load_model
+from models.pipeline import ClaimModel, Scores
+from models.signals import ArticleSignals
+from service.records import RawMessage
+
+
+@pytest.fixture(scope="session")
+def model() -> ClaimModel:
+    return load_model()
+
+
+class PoisonedModel(ClaimModel):
+    """The shipped model, except that scoring any text containing POISON raises."""
+
+    def __init__(self, real: ClaimModel) -> None:
+        super().__init__(real.pipeline, real.denial, real.card, real.sha256, real.denial_columns)
+
+    def score_batch(self, docs: Sequence[ArticleSignals]) -> Scores:
+        if any(POISON in doc.text for doc in docs):
+            raise FloatingPointError("the model choked on this one")
+        return super().score_batch(docs)
+
+
+@pytest.fixture(scope="session")
+def poisoned(model: ClaimModel) -> ClaimModel:
+    return PoisonedModel(model)
+
+
+@pytest.fixture
+def message() -> Callable[..., RawMessage]:
+    """A consumed record; ``obj`` is JSON-encoded, ``value`` is sent as is."""
+    offsets = iter(range(1_000_000))
+
+    def make(
+        obj: object = None,
+        *,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        partition: int = 0,
+    ) -> RawMessage:
+        if obj is not None:
+            value = orjson.dumps(obj)
+            if key is None and isinstance(obj, dict) and isinstance(obj.get("id"), str):
+                key = obj["id"].encode()
+        return RawMessage("articles", partition, next(offsets), 1_700_000_000_000, key, value)
+
+    return make

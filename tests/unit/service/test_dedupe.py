@@ -1,0 +1,64 @@
+"""Stage 3: same id + same content is a duplicate; same id + new content is the next version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.dedupe import content_hash, remember, split_duplicates
+from service.records import Article
+
+
+def art(article_id: str, text: str, title: str | None = None) -> Article:
+    return Article(article_id, text, {"title": title} if title is not None else {})
+
+
+def test_first_sight_is_version_one_and_remembered_only_on_request() -> None:
+    seen: dict[str, Any] = {}
+    fresh, duplicates = split_duplicates([art("a", "x"), art("b", "y")], seen)
+    assert [(f.article.id, f.version) for f in fresh] == [("a", 1), ("b", 1)]
+    assert duplicates == [] and seen == {}
+    remember(fresh, seen)
+    assert seen == {
+        "a": {"hash": content_hash(art("a", "x")), "version": 1},
+        "b": {"hash": content_hash(art("b", "y")), "version": 1},
+    }
+
+
+def test_repeat_inside_one_batch_is_a_duplicate() -> None:
+    first, again = art("a", "x"), art("a", "x")
+    fresh, duplicates = split_duplicates([first, again], {})
+    assert [f.article for f in fresh] == [first]
+    assert duplicates == [again] and duplicates[0] is again
+
+
+def test_repeat_of_a_remembered_article_is_a_duplicate() -> None:
+    seen: dict[str, Any] = {}
+    remember(split_duplicates([art("a", "x")], seen)[0], seen)
+    fresh, duplicates = split_duplicates([art("a", "x"), art("c", "z")], seen)
+    assert [f.article.id for f in fresh] == ["c"]
+    assert [d.id for d in duplicates] == ["a"]
+
+
+def test_new_content_is_the_next_version_in_batch_and_against_the_table() -> None:
+    seen: dict[str, Any] = {"a": {"hash": content_hash(art("a", "v1")), "version": 3}}
+    fresh, duplicates = split_duplicates(
+        [art("a", "v1"), art("a", "v2"), art("a", "v2"), art("a", "v3")], seen
+    )
+    assert [(f.article.text, f.version) for f in fresh] == [("v2", 4), ("v3", 5)]
+    assert [d.text for d in duplicates] == ["v1", "v2"]
+    remember(fresh, seen)
+    assert seen["a"] == {"hash": content_hash(art("a", "v3")), "version": 5}
+
+
+def test_title_is_part_of_the_content_other_fields_are_not() -> None:
+    plain = art("a", "x")
+    assert content_hash(plain) != content_hash(art("a", "x", title="New title"))
+    assert content_hash(plain) == content_hash(Article("a", "x", {"source": "wire"}))
+    assert content_hash(art("a", "xy")) != content_hash(art("a", "x", title="y"))
+
+
+def test_unreadable_table_entries_count_as_unseen() -> None:
+    fresh, _ = split_duplicates([art("a", "x")], {"a": None})
+    assert fresh[0].version == 1
+    fresh, _ = split_duplicates([art("a", "x")], {"a": "garbage"})
+    assert fresh[0].version == 1
