@@ -12,12 +12,30 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from worker_proc import TopicReader, WorkerProcess, article, produce, synthetic_articles
+from kafka import KafkaAdminClient
+from worker_proc import (
+    TopicReader,
+    WorkerProcess,
+    article,
+    produce,
+    synthetic_articles,
+    wait_until,
+)
 
 from service.settings import Settings
 
 STREAM = 4000
 KILL_AFTER = 800
+
+
+def group_state(settings: Settings) -> str | None:
+    """The consumer group's state as the broker reports it ("Empty" = no members)."""
+    admin = KafkaAdminClient(**settings.kafka_client_config())
+    try:
+        group = admin.describe_groups([settings.app_id]).get(settings.app_id, {})
+        return group.get("group_state") or group.get("state")
+    finally:
+        admin.close()
 
 
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
@@ -53,6 +71,10 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
         reader.poll()
         assert len(accounted()) < STREAM, "the worker finished before it was killed"
 
+        # Restart once the group has let go of the killed member, so the new worker
+        # joins in one rebalance. A rebalance while a worker is busy can stall it (the
+        # open issue in README "Known issues", reproduced by `make test-known-issues`).
+        wait_until(lambda: group_state(settings) == "Empty", 60, "the dead member to expire")
         second.start()
         reader.read_until(lambda: accounted() >= ids, 120, "every article after the restart")
         reader.read_to_end()
