@@ -8,6 +8,7 @@ import signal
 import time
 
 from service.app import Worker
+from service.web import source_stats
 
 log = logging.getLogger("claimwatch.timers")
 
@@ -27,8 +28,6 @@ def register_timers(worker: Worker) -> None:
     @app.timer(interval=5.0)
     async def export_lag_and_sources() -> None:
         await _export_lag(worker)
-        from service.web import source_stats
-
         rates = {
             name: (s["scored"], s["flagged"]) for name, s in source_stats(worker)["sources"].items()
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from model_samples import RECORD_FIELDS
 
 from models.artifact import load_model
 from models.assess import assess_batch
@@ -53,18 +54,7 @@ def test_ordinary_news_scores_low(model: ClaimModel) -> None:
 
 def test_record_fields_match_the_design(model: ClaimModel) -> None:
     record = assess_batch(model, ["a1"], [DESIGN])[0].to_dict()
-    assert set(record) == {
-        "article_id",
-        "score",
-        "denial_score",
-        "threshold",
-        "flagged",
-        "tier",
-        "signals",
-        "sentences",
-        "contested_pairs",
-        "model",
-    }
+    assert set(record) == RECORD_FIELDS
 
 
 def test_batch_equals_one_by_one_and_is_deterministic(model: ClaimModel) -> None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from model_samples import RECORD_FIELDS as FIELDS
 
 from service.cli import main
 
@@ -14,18 +15,6 @@ DESIGN = (
     "IMIS claimed that its fighters confronted US troops. The US-led coalition denied "
     "that any confrontation took place. Footage allegedly shows the clash."
 )
-FIELDS = {
-    "article_id",
-    "score",
-    "denial_score",
-    "threshold",
-    "flagged",
-    "tier",
-    "signals",
-    "sentences",
-    "contested_pairs",
-    "model",
-}
 
 
 def records(out: str) -> list[dict[str, object]]:
