@@ -38,6 +38,7 @@ def group_state(settings: Settings) -> str | None:
         admin.close()
 
 
+@pytest.mark.known_stall
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
 def test_sigkill_mid_stream_then_restart_loses_nothing(
     guarantee: str,
