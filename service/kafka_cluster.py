@@ -158,7 +158,7 @@ def count_brokers(bootstrap: str, timeout_s: float = 2.0) -> int:
         admin = KafkaAdminClient(
             bootstrap_servers=bootstrap,
             request_timeout_ms=int(timeout_s * 1000),
-            bootstrap_timeout_ms=int(timeout_s * 1000),
+            api_version_auto_timeout_ms=int(timeout_s * 1000),
             client_id="claimwatch-launcher",
         )
     except (KafkaError, OSError, ValueError):

@@ -34,7 +34,7 @@ def admin_client(client_config: dict[str, Any], timeout_s: float = 30.0) -> Kafk
         return KafkaAdminClient(
             client_id="claimwatch-admin",
             request_timeout_ms=int(timeout_s * 1000),
-            bootstrap_timeout_ms=int(timeout_s * 1000),
+            api_version_auto_timeout_ms=int(timeout_s * 1000),
             **client_config,
         )
     except KafkaError as error:
