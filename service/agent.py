@@ -1,9 +1,19 @@
 """The Faust agent: wires the stages of :mod:`service.batch` to Kafka.
 
-Per micro-batch: decode/validate/dedupe on the loop → score and route in a thread
-(heartbeats and rebalances never wait for the model) → produce every output and
-wait for the broker's acknowledgements → only then remember the articles and let
-Faust ack the batch, so offsets are committed only for accounted-for messages.
+Per micro-batch: decode/validate/dedupe on the loop → score and route in a child
+process (:mod:`service.scorer`; heartbeats and rebalances never wait for the model)
+→ produce every output and wait for the broker's acknowledgements → remember the
+articles → commit the batch's offsets. Offsets never pass a message whose outputs
+are not on the broker.
+
+We commit, not Faust: the articles topic is subscribed with ``acks=False``, so
+Faust's ack bookkeeping never commits it. Faust acks messages it skips around a
+rebalance or a shutdown (its stream iterator "acks the filtered out message"),
+and its ``take_events`` acks a batch in ``finally`` even when processing failed or
+was cancelled; both committed offsets of articles never published (seen here as
+lost articles when a worker of two stopped). Batching is :mod:`service.microbatch`.
+Batches are processed one at a time in the order read, so after a batch is
+published its highest offset + 1 per partition is safe to commit.
 """
 
 from __future__ import annotations
@@ -13,14 +23,15 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from faust.streams import _current_event
 
-from service.app import Worker
-from service.batch import Routed, accept, score_and_route
+from service.app import RereadAfterSeek, Worker
+from service.batch import Routed, accept
 from service.dedupe import remember
+from service.microbatch import MicroBatcher
 from service.records import RawMessage
 from service.route import Outgoing
 
@@ -39,28 +50,141 @@ def raw_message(event: Any) -> RawMessage:
     )
 
 
+# A stopping worker lets the batch in flight finish for this long, then hands it back.
+FINISH_IN_FLIGHT_S = 10.0
+# Retrying a batch whose outputs failed to publish: first wait, and the cap on doubling.
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 10.0
+
+CommitEvents = Callable[[Sequence[Any]], Awaitable[None]]
+
+
 def register_agent(worker: Worker) -> None:
     settings = worker.settings
 
     @worker.app.agent(worker.articles, name="claimwatch-score", concurrency=1)
     async def score_articles(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
-            await process_events(worker, events)
+        RereadAfterSeek.install(worker)
+        # Offsets are ours: committed only once a batch's outputs are on the broker.
+        manual = stream.noack()
+        batches: MicroBatcher[Any] = MicroBatcher(settings.batch_size, settings.batch_within_s)
+        loop = BatchLoop(worker, manual, batches)
+        task = asyncio.ensure_future(loop.run())
+        sensors = worker.app.sensors
+        try:
+            async for event in manual.events():
+                if task.done():  # the batch loop never ends by itself: surface why it did
+                    task.result()
+                message = event.message  # Faust counts only topics it acks itself
+                sensors.on_message_in(message.tp, message.offset, message)
+                await batches.put(event)
+        finally:
+            await loop.stop(task)
 
 
-async def process_events(worker: Worker, events: Sequence[Any]) -> None:
-    """Score one batch of events and publish every outcome before they are acked."""
-    settings, metrics = worker.settings, worker.metrics
+class BatchLoop:
+    """Takes batches from the batcher and processes each until its outputs are published.
+
+    A batch whose outputs fail (broker unreachable, a transaction fenced …) is not
+    acked and is retried with backoff, minus the events whose partition has meanwhile
+    moved to another consumer generation: those are handed back unacked, and the
+    partition's owner reads them again from the committed offset.
+    """
+
+    def __init__(self, worker: Worker, stream: Any, batches: MicroBatcher[Any]) -> None:
+        self.worker = worker
+        self.stream = stream
+        self.batches = batches
+        self.in_flight: list[Any] | None = None
+        self.stopping = False
+        self.committed: dict[Any, int] = {}  # this generation's commits, per partition
+        self.generation: int | None = None
+
+    async def run(self) -> None:
+        while not self.stopping:
+            events = await self.batches.next_batch()
+            self.in_flight = events
+            try:
+                await self.process_until_published(events)
+            finally:
+                self.in_flight = None
+
+    async def process_until_published(self, events: list[Any]) -> None:
+        delay = RETRY_FIRST_S
+        while True:
+            events = self.current(events)
+            if not events:
+                return
+            try:
+                await process_events(self.worker, events, self.commit)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.worker.metrics.batch_failed()
+                if self.stopping:
+                    log.exception("publishing a batch of %d failed while stopping", len(events))
+                    raise
+                log.exception(
+                    "publishing a batch of %d failed; retrying in %.1f s", len(events), delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    def current(self, events: Sequence[Any]) -> list[Any]:
+        """The events read in the consumer's current generation; counts the rest handed back."""
+        generation = self.worker.app.consumer_generation_id
+        kept = [event for event in events if event.message.generation_id == generation]
+        if len(kept) < len(events):
+            self.worker.metrics.handed_back(len(events) - len(kept))
+            log.info("handing back %d messages read before a rebalance", len(events) - len(kept))
+        return kept
+
+    async def commit(self, events: Sequence[Any]) -> None:
+        """Commit past ``events``, whose outputs the broker has acknowledged.
+
+        Only events of the current generation: a partition that moved meanwhile is
+        read again by its new owner from its committed offset.
+        """
+        generation = self.worker.app.consumer_generation_id
+        if generation != self.generation:
+            self.generation, self.committed = generation, {}
+        offsets: dict[Any, int] = {}
+        for event in self.current(events):
+            tp, offset = event.message.tp, event.message.offset
+            if offset + 1 > max(offsets.get(tp, 0), self.committed.get(tp, 0)):
+                offsets[tp] = offset + 1  # never backwards: a batch read twice after a seek
+        if offsets:
+            await commit_offsets(self.worker.app.consumer, offsets)
+            self.committed.update(offsets)
+
+    async def stop(self, task: asyncio.Future[None]) -> None:
+        """Finish the batch in flight if it does so within FINISH_IN_FLIGHT_S; hand back
+        what is left unacked."""
+        self.stopping = True
+        if self.in_flight is not None and not task.done():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), FINISH_IN_FLIGHT_S)
+        unfinished = len(self.in_flight or ()) + len(self.batches)
+        task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await task
+        if unfinished:
+            self.worker.metrics.handed_back(unfinished)
+            log.info("stopping: %d messages left unacked for the next reader", unfinished)
+
+
+async def process_events(worker: Worker, events: Sequence[Any], commit: CommitEvents) -> None:
+    """Score one batch of events, publish every outcome, then commit their offsets."""
+    settings = worker.settings
     messages = [raw_message(event) for event in events]
-    metrics.article_consumed(len(messages))
     accepted = accept(messages, worker.seen, settings.max_text_bytes)
     model = worker.holder.current
-    loop = asyncio.get_running_loop()
-    routed: Routed = await loop.run_in_executor(
-        worker.executor, score_and_route, accepted, model, settings.threshold, settings.topics
+    routed: Routed = await worker.scorer.score_and_route(
+        accepted, model, settings.threshold, settings.topics
     )
     if worker.app.in_transaction:
-        await publish_in_transactions(worker, routed.outgoing, events)
+        await publish_in_transactions(worker, routed.outgoing)
     else:
         pending = [
             await worker.outputs[out.topic].send(key=out.key, value=out.value)
@@ -68,6 +192,7 @@ async def process_events(worker: Worker, events: Sequence[Any]) -> None:
         ]
         await asyncio.gather(*pending)  # producer acks=all: the broker has every output
     _update_tables(worker, events, routed)
+    await commit(events)  # exactly-once: commits the transactions holding the outputs
     _observe(worker, messages, accepted.duplicates, routed)
 
 
@@ -78,51 +203,47 @@ def transactional_id(worker: Worker, source_partition: int) -> str:
     return f"{app.conf.id}-{group}-{source_partition}"
 
 
-async def publish_in_transactions(
-    worker: Worker, outgoing: Sequence[Outgoing], events: Sequence[Any]
-) -> None:
+async def publish_in_transactions(worker: Worker, outgoing: Sequence[Outgoing]) -> None:
     """Exactly-once: each output goes into the transaction of its input's partition.
 
     Faust's own ``topic.send`` cannot do this for our outputs: it derives the
     transaction from the *output* partition, which it only knows for topics the
-    consumer subscribes to, so our outputs were sent outside any transaction. And
-    the outputs and the acks of their events must not be split by an offset commit
-    (it would commit the outputs with the older offsets, duplicating them after a
-    crash), so commits wait while both happen.
+    consumer subscribes to, so our outputs were sent outside any transaction. The
+    offset commit of the batch then commits these transactions with the offsets.
     """
     producer = worker.app.producer
-    async with commits_held(worker.app.consumer):
-        pending = [
-            await producer.send(
-                out.topic,
-                out.key,
-                out.value,
-                None,
-                None,
-                None,
-                transactional_id=transactional_id(worker, out.source_partition),
-            )
-            for out in outgoing
-        ]
-        await asyncio.gather(*pending)
-        for event in events:
-            event.ack()  # offsets committable now, in the same transaction as the outputs
+    pending = [
+        await producer.send(
+            out.topic,
+            out.key,
+            out.value,
+            None,
+            None,
+            None,
+            transactional_id=transactional_id(worker, out.source_partition),
+        )
+        for out in outgoing
+    ]
+    await asyncio.gather(*pending)
 
 
-@contextlib.asynccontextmanager
-async def commits_held(consumer: Any) -> AsyncIterator[None]:
-    """No offset commit starts inside the block; one that tries meanwhile is skipped
-    (Faust's next periodic commit picks the offsets up)."""
-    while consumer._commit_fut is not None:  # a commit in flight: let it finish first
+async def commit_offsets(consumer: Any, offsets: dict[Any, int]) -> None:
+    """Commit ``offsets`` (partition → next offset to read) through Faust's consumer.
+
+    Faust's ``_commit_offsets`` flushes the producer first (at-least-once) or
+    commits the partitions' transactions with the offsets (exactly-once), and drops
+    partitions no longer assigned. One commit at a time, like Faust's own.
+    """
+    while consumer._commit_fut is not None:
         await consumer.maybe_wait_for_commit_to_finish()
-    held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    consumer._commit_fut = held
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    consumer._commit_fut = done
     try:
-        yield
+        await consumer._commit_offsets(offsets)
     finally:
-        if consumer._commit_fut is held:
+        if consumer._commit_fut is done:
             consumer._commit_fut = None
-        held.set_result(None)
+        done.set_result(None)
 
 
 def _update_tables(worker: Worker, events: Sequence[Any], routed: Routed) -> None:
@@ -164,6 +285,7 @@ def _observe(
 ) -> None:
     metrics = worker.metrics
     now_ms = time.time() * 1000
+    metrics.article_consumed(len(messages))
     if duplicates:
         metrics.duplicate_skipped(len(duplicates))
     for letter in routed.rejected:

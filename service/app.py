@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,6 +20,7 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from service.metrics import ClaimwatchMetrics
 from service.model_reload import ModelHolder
 from service.records import ERROR_CODES
+from service.scorer import Scorer
 from service.settings import Settings
 
 TIERS = ("high", "medium", "low")
@@ -32,7 +34,8 @@ class Worker:
     app: faust.App
     holder: ModelHolder
     metrics: ClaimwatchMetrics
-    executor: ThreadPoolExecutor
+    executor: ThreadPoolExecutor  # model reloads
+    scorer: Scorer
     articles: Any
     outputs: dict[str, Any]
     seen: Any  # Faust table: article id -> {"hash", "version"}
@@ -61,9 +64,14 @@ def broker_credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(context)
 
 
-def _raw_topic(app: faust.App, name: str) -> Any:
+def _raw_topic(app: faust.App, name: str, acks: bool = True) -> Any:
     return app.topic(
-        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        acks=acks,
     )
 
 
@@ -110,8 +118,10 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         app=app,
         holder=holder,
         metrics=metrics,
-        executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimwatch-score"),
-        articles=_raw_topic(app, settings.topic_articles),
+        executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimwatch-reload"),
+        scorer=Scorer(settings.scoring),
+        # acks=False: the agent commits this topic's offsets itself (service/agent.py)
+        articles=_raw_topic(app, settings.topic_articles, acks=False),
         outputs={name: _raw_topic(app, name) for name in settings.topics.all()[1:]},
         seen=app.Table("seen-articles", default=None),
         source_scored=_windowed(app, "source-scored", window),
@@ -123,6 +133,38 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
     register_agent(worker)
     register_views(worker)
     return worker
+
+
+class RereadAfterSeek(defaultdict[Any, Any]):
+    """Faust's per-partition read offsets, except that no articles message is ever
+    dropped as "already read".
+
+    Faust's fetcher drops a message whose offset is below the partition's read
+    offset. After a rebalance it seeks back to the committed offset and resets the
+    read offset, but a fetch still being drained can set it forward again, and the
+    messages read again after the seek are then dropped: seen here as articles
+    never scored (with our commits) or a commit stuck forever (with Faust's). We
+    would rather read a message twice (dedupe and at-least-once cover that) than
+    not at all, so for the articles topic the read offset always answers None.
+    """
+
+    def __init__(self, topic: str, offsets: Any) -> None:
+        super().__init__(lambda: None, offsets)
+        self.topic = topic
+
+    def __getitem__(self, tp: Any) -> Any:
+        if tp.topic == self.topic:
+            return None
+        return super().__getitem__(tp)
+
+    @classmethod
+    def install(cls, worker: Worker) -> None:
+        """Put into the worker's consumer, before its fetcher starts (the agent does
+        this when it starts: creating the consumer any earlier, before Faust's worker
+        marks the app as running in a worker, would build it without transactions)."""
+        consumer: Any = worker.app.consumer
+        if not isinstance(consumer._read_offset, cls):
+            consumer._read_offset = cls(worker.settings.topic_articles, consumer._read_offset)
 
 
 def _windowed(app: faust.App, name: str, window_s: float) -> Any:

@@ -1,7 +1,8 @@
 """One micro-batch through every stage, as plain code: the agent only wires Kafka.
 
 ``accept`` (decode + validate + dedupe) runs on the event loop — it touches the
-dedupe table; ``score_and_route`` is pure CPU work and runs in a thread.
+dedupe table; ``score_and_route`` is pure CPU work and runs in a child process or a
+thread (:mod:`service.scorer`), so both results pickle: plain data, no identities.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Accepted:
     """The result of the cheap stages for one batch."""
 
     fresh: list[Fresh] = field(default_factory=list)
-    origin: dict[int, RawMessage] = field(default_factory=dict)  # id(Fresh) → its message
+    origins: list[RawMessage] = field(default_factory=list)  # the message of each fresh one
     duplicates: list[tuple[Article, RawMessage]] = field(default_factory=list)
     rejected: list[DeadLetter] = field(default_factory=list)
 
@@ -61,7 +62,7 @@ def accept(
     by_article = {id(article): message for article, message in valid}
     fresh, duplicates = split_duplicates([article for article, _ in valid], seen)
     result.fresh = fresh
-    result.origin = {id(item): by_article[id(item.article)] for item in fresh}
+    result.origins = [by_article[id(item.article)] for item in fresh]
     result.duplicates = [(article, by_article[id(article)]) for article in duplicates]
     return result
 
@@ -71,19 +72,22 @@ def score_and_route(
 ) -> Routed:
     """Score the fresh articles in one call and build every output message."""
     routed = Routed(rejected=list(accepted.rejected))
+    origin = {
+        id(item): message for item, message in zip(accepted.fresh, accepted.origins, strict=True)
+    }
     started = time.perf_counter()
     scored, failures = score_batch(model, accepted.fresh, threshold)
     routed.scoring_seconds = time.perf_counter() - started
     now_ms = int(time.time() * 1000)
     for item, assessment in scored:
-        message = accepted.origin[id(item)]
+        message = origin[id(item)]
         decision = decision_record(item, assessment, message, now_ms)
         review = review_record(item, assessment, message, now_ms) if assessment.flagged else None
         routed.decisions.append(decision)
         routed.decided.append(item)
         routed.outgoing.extend(route_decision(topics, decision, review))
     for failure in failures:
-        message = accepted.origin[id(failure.item)]
+        message = origin[id(failure.item)]
         routed.rejected.append(DeadLetter(message, SCORING_FAILED, failure.detail))
     routed.outgoing.extend(route_dead_letter(topics, letter) for letter in routed.rejected)
     return routed

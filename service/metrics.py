@@ -56,6 +56,8 @@ DOMAIN_METRICS: tuple[str, ...] = (
     "claimwatch_decisions_total",
     "claimwatch_dead_letters_total",
     "claimwatch_duplicates_skipped_total",
+    "claimwatch_batch_failures_total",
+    "claimwatch_events_handed_back_total",
     "claimwatch_article_score",
     "claimwatch_batch_scoring_seconds",
     "claimwatch_article_scoring_seconds",
@@ -179,6 +181,17 @@ class ClaimwatchMetrics:
             "Articles skipped because their id was already decided.",
             registry=r,
         )
+        self._batch_failures = Counter(
+            "claimwatch_batch_failures",
+            "Batches whose outputs could not be published; they stay unacked and are retried.",
+            registry=r,
+        )
+        self._handed_back = Counter(
+            "claimwatch_events_handed_back",
+            "Messages left unacked because their partition moved away in a rebalance or the"
+            " worker stopped; the partition's owner reads them again.",
+            registry=r,
+        )
         self._model_reloads = Counter(
             "claimwatch_model_reloads",
             "Model (re)load attempts after start, by result (ok/failed).",
@@ -261,6 +274,14 @@ class ClaimwatchMetrics:
     def duplicate_skipped(self, n: int = 1) -> None:
         """Count articles dropped by dedupe."""
         self._duplicates.inc(n)
+
+    def batch_failed(self) -> None:
+        """Count one batch whose outputs failed to publish (it will be retried)."""
+        self._batch_failures.inc()
+
+    def handed_back(self, n: int) -> None:
+        """Count ``n`` messages left unacked for the partition's next reader."""
+        self._handed_back.inc(n)
 
     def dead_letter(self, code: str) -> None:
         """Count one dead-lettered message under its stable error code."""

@@ -66,6 +66,7 @@ class Settings:
     batch_within_s: float = 0.05
     max_text_bytes: int = 200_000
     processing_guarantee: str = "at_least_once"
+    scoring: str = "process"  # or "thread": where batches are scored (service/scorer.py)
     session_timeout_s: float = 60.0  # a dead worker's partitions move after this long
     data_dir: Path | None = None
     log_format: str = "text"
@@ -119,6 +120,8 @@ class Settings:
                 f"{PREFIX}PROCESSING_GUARANTEE must be at_least_once or exactly_once, "
                 f"not {self.processing_guarantee!r}"
             )
+        if self.scoring not in ("process", "thread"):
+            raise ConfigError(f"{PREFIX}SCORING must be process or thread, not {self.scoring!r}")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"{PREFIX}THRESHOLD must be between 0 and 1, not {self.threshold}")
         for name in ("batch_size", "max_text_bytes", "topic_partitions", "topic_replication"):

@@ -67,6 +67,47 @@ def readiness(worker: Worker) -> tuple[bool, dict[str, Any]]:
     return not problems, body
 
 
+def consumer_state(worker: Worker) -> dict[str, Any]:
+    """Where each assigned articles partition stands: fetching or held back, and offsets.
+
+    For the question "why is partition N not moving?": a partition Faust has taken
+    out of its fetch set (``fetching: false``), paused, or whose committed offset
+    stays behind the highwater while the worker is idle.
+    """
+    app = worker.app
+    consumer = app.consumer
+    topic = worker.settings.topic_articles
+    try:
+        assigned = sorted(
+            (tp for tp in consumer.assignment() if tp.topic == topic), key=lambda tp: tp.partition
+        )
+    except Exception:
+        assigned = []
+    active = set(getattr(consumer, "_active_partitions", None) or ())
+    paused = set(getattr(consumer, "_paused_partitions", ()))
+    buffered = set(getattr(consumer, "_buffered_partitions", ()))
+    partitions = {}
+    for tp in assigned:
+        try:
+            highwater = consumer.highwater(tp)
+        except Exception:
+            highwater = None
+        partitions[str(tp.partition)] = {
+            "fetching": tp in active,
+            "paused": tp in paused,
+            "buffer_full": tp in buffered,
+            "committed": getattr(consumer, "_committed_offset", {}).get(tp),
+            "highwater": highwater,
+        }
+    return {
+        "generation": app.consumer_generation_id,
+        "flow_active": bool(app.flow_control.is_active()),
+        "rebalancing": bool(app.rebalancing),
+        "in_recovery": bool(app.in_recovery),
+        "partitions": partitions,
+    }
+
+
 def _known_brokers(worker: Worker) -> int:
     try:
         client = worker.app.consumer._thread._ensure_consumer()._client  # type: ignore[attr-defined]
@@ -96,3 +137,7 @@ def register_views(worker: Worker) -> None:
     @app.page("/stats/sources")
     async def sources(self: Any, request: Any) -> Any:
         return self.json(source_stats(worker))
+
+    @app.page("/stats/consumer")
+    async def consumer(self: Any, request: Any) -> Any:
+        return self.json(consumer_state(worker))

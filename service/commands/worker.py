@@ -49,5 +49,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         quiet=True,
         redirect_stdouts=False,
     )
-    faust_worker.execute_from_commandline()
+    try:
+        faust_worker.execute_from_commandline()
+    finally:
+        worker.scorer.close()
     return 0

@@ -217,7 +217,6 @@ def leader_of_partition_zero(settings: Settings, cluster: Cluster) -> kafka_clus
     return next(node for node in cluster.nodes if node.node_id == leader)
 
 
-@pytest.mark.known_stall
 def test_worker_killed_the_other_takes_over(
     broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:

@@ -3,11 +3,12 @@ takes its partitions and nothing is lost."""
 
 from __future__ import annotations
 
+import signal
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from worker_proc import (
     TopicReader,
     WorkerProcess,
@@ -29,7 +30,6 @@ def partitions_of(worker: WorkerProcess) -> set[str] | None:
     return set(answer[1]["partitions"])
 
 
-@pytest.mark.known_stall
 def test_two_workers_share_partitions_and_one_takes_over(
     broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
@@ -65,7 +65,12 @@ def test_two_workers_share_partitions_and_one_takes_over(
         assert workers[0].stop() == 0, workers[0].log_tail()
         produce(settings, [article(i, text) for i, text in second_half])
         wait_until(lambda: partitions_of(workers[1]) == every, 60, "the survivor to own all", 0.5)
-        reader.read_until(lambda: accounted() >= ids, 120, "every article")
+        try:
+            reader.read_until(lambda: accounted() >= ids, 120, "every article")
+        except AssertionError as error:
+            workers[1].signal(signal.SIGUSR1)  # mode's task dump into the worker's log
+            time.sleep(2)
+            raise AssertionError(f"{error}\nsurvivor: {workers[1].describe()}") from None
     finally:
         stop_all(workers)
         reader.close()

@@ -148,7 +148,12 @@ class WorkerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def describe(self) -> str:
-        return f"worker on port {self.port} (log {self.log_path.name}):\n{self.log_tail()}"
+        state = self.get("/stats/consumer")
+        consumer = json.dumps(state[1], sort_keys=True) if state else "(no answer)"
+        return (
+            f"worker on port {self.port} (log {self.log_path.name}):\n{self.log_tail()}\n"
+            f"consumer state: {consumer}"
+        )
 
 
 def produce(

@@ -49,6 +49,7 @@ def test_overrides_win_over_environment() -> None:
         ("CLAIMWATCH_BATCH_SIZE", "0", "CLAIMWATCH_BATCH_SIZE must be at least 1"),
         ("CLAIMWATCH_THRESHOLD", "1.5", "CLAIMWATCH_THRESHOLD must be between 0 and 1"),
         ("CLAIMWATCH_PROCESSING_GUARANTEE", "maybe", "must be at_least_once or exactly_once"),
+        ("CLAIMWATCH_SCORING", "gpu", "CLAIMWATCH_SCORING must be process or thread"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
