@@ -12,8 +12,9 @@ rebalance or a shutdown (its stream iterator "acks the filtered out message"),
 and its ``take_events`` acks a batch in ``finally`` even when processing failed or
 was cancelled; both committed offsets of articles never published (seen here as
 lost articles when a worker of two stopped). Batching is :mod:`service.microbatch`.
-Batches are processed one at a time in the order read, so after a batch is
-published its highest offset + 1 per partition is safe to commit.
+Batches are processed one at a time in the order read, and :mod:`service.gaps`
+admits a partition's messages only in offset order without holes, so after a batch
+is published its highest offset + 1 per partition is safe to commit.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from faust.streams import _current_event
 from service.app import RereadAfterSeek, Worker
 from service.batch import Routed, accept
 from service.dedupe import remember
+from service.gaps import GapGuard
 from service.microbatch import MicroBatcher
 from service.records import RawMessage
 from service.route import Outgoing
@@ -70,13 +72,30 @@ def register_agent(worker: Worker) -> None:
         batches: MicroBatcher[Any] = MicroBatcher(settings.batch_size, settings.batch_within_s)
         loop = BatchLoop(worker, manual, batches)
         task = asyncio.ensure_future(loop.run())
-        sensors = worker.app.sensors
+        app, guard = worker.app, GapGuard()
+        consumer: Any = app.consumer
         try:
             async for event in manual.events():
                 if task.done():  # the batch loop never ends by itself: surface why it did
                     task.result()
-                message = event.message  # Faust counts only topics it acks itself
-                sensors.on_message_in(message.tp, message.offset, message)
+                message = event.message
+                if message.generation_id != app.consumer_generation_id:
+                    continue  # read before a rebalance: read again from the committed offset
+                start = consumer._committed_offset.get(message.tp)
+                verdict = guard.check(message.tp, message.offset, message.generation_id, start)
+                if verdict.seek_to is not None:
+                    worker.metrics.offset_gap()
+                    log.warning(
+                        "partition %s: offset %d arrived before %d; reading again from %d",
+                        message.partition,
+                        message.offset,
+                        verdict.seek_to,
+                        verdict.seek_to,
+                    )
+                    await consumer.seek(message.tp, verdict.seek_to)
+                if not verdict.admit:
+                    continue
+                app.sensors.on_message_in(message.tp, message.offset, message)  # Faust's count
                 await batches.put(event)
         finally:
             await loop.stop(task)

@@ -58,6 +58,7 @@ DOMAIN_METRICS: tuple[str, ...] = (
     "claimwatch_duplicates_skipped_total",
     "claimwatch_batch_failures_total",
     "claimwatch_events_handed_back_total",
+    "claimwatch_offset_gaps_total",
     "claimwatch_article_score",
     "claimwatch_batch_scoring_seconds",
     "claimwatch_article_scoring_seconds",
@@ -192,6 +193,12 @@ class ClaimwatchMetrics:
             " worker stopped; the partition's owner reads them again.",
             registry=r,
         )
+        self._offset_gaps = Counter(
+            "claimwatch_offset_gaps",
+            "Times a partition's next message skipped offsets; the worker read it again from"
+            " the first missing offset before committing past it.",
+            registry=r,
+        )
         self._model_reloads = Counter(
             "claimwatch_model_reloads",
             "Model (re)load attempts after start, by result (ok/failed).",
@@ -282,6 +289,10 @@ class ClaimwatchMetrics:
     def handed_back(self, n: int) -> None:
         """Count ``n`` messages left unacked for the partition's next reader."""
         self._handed_back.inc(n)
+
+    def offset_gap(self) -> None:
+        """Count one gap in a partition's offsets (re-read from its start)."""
+        self._offset_gaps.inc()
 
     def dead_letter(self, code: str) -> None:
         """Count one dead-lettered message under its stable error code."""
