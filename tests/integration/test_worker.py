@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from worker_proc import TopicReader, WorkerProcess, article, produce, synthetic_text, wait_until
 
@@ -77,6 +78,9 @@ def test_every_article_is_accounted_for_exactly(
         stats = wait_until(
             lambda: _stats_when_complete(worker, len(valid) + 1), 15, "/stats/sources"
         )
+        # the worker commits every partition up to its end once all is published
+        consumer = wait_until(lambda: _all_committed(worker), 15, "/stats/consumer")
+        assert consumer["partitions"] and consumer["generation"] >= 1
         assert worker.stop() == 0, worker.log_tail()
     finally:
         worker.ensure_stopped()
@@ -131,6 +135,15 @@ def test_every_article_is_accounted_for_exactly(
     assert {name: (s["scored"], s["flagged"]) for name, s in stats["sources"].items()} == {
         name: (want_scored[name], want_flagged[name]) for name in want_scored
     }
+
+
+def _all_committed(worker: WorkerProcess) -> dict[str, Any] | None:
+    answer = worker.get("/stats/consumer")
+    if not answer or answer[0] != 200:
+        return None
+    partitions = answer[1]["partitions"].values()
+    done = all(p["committed"] == p["highwater"] and p["fetching"] for p in partitions)
+    return answer[1] if done else None
 
 
 def _stats_when_complete(worker: WorkerProcess, total: int) -> dict[str, object] | None:
