@@ -131,6 +131,29 @@ def proc_status_mb(pid: int, field_name: str) -> float:
     return 0.0
 
 
+def family(pid: int) -> list[int]:
+    """``pid`` and its child processes (a worker and its scoring process)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields_after_name = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields_after_name[1]) == pid:
+            children.append(int(stat.parent.name))
+    return [pid, *sorted(children)]
+
+
+def family_cpu_seconds(pid: int) -> float:
+    return sum(cpu_seconds(member) for member in family(pid))
+
+
+def family_peak_rss_mb(pid: int) -> float:
+    """Peak RSS of a worker plus its scoring process (sum of each one's peak: an upper
+    bound, as the two peaks need not coincide)."""
+    return sum(proc_status_mb(member, "VmHWM") for member in family(pid))
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far."""
     try:
@@ -177,13 +200,14 @@ class Workers:
 
     def measure(self, lines: list[bytes], rate: float | None = None) -> Outcome:
         """Produce ``lines`` (at ``rate`` per second, or flat out) and collect every decision."""
-        cpu_before = [cpu_seconds(pid) for pid in self.pids()]
+        cpu_before = [family_cpu_seconds(pid) for pid in self.pids()]
         send(self.settings, lines, rate)
         outcome = collect(self.settings, self.settings.topic_scored, ids_of(lines), 300)
         outcome.cpu_s = [
-            cpu_seconds(pid) - before for pid, before in zip(self.pids(), cpu_before, strict=True)
+            family_cpu_seconds(pid) - before
+            for pid, before in zip(self.pids(), cpu_before, strict=True)
         ]
-        outcome.peak_rss_mb = [proc_status_mb(pid, "VmHWM") for pid in self.pids()]
+        outcome.peak_rss_mb = [family_peak_rss_mb(pid) for pid in self.pids()]
         return outcome
 
 

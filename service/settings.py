@@ -66,7 +66,7 @@ class Settings:
     batch_within_s: float = 0.05
     max_text_bytes: int = 200_000
     processing_guarantee: str = "at_least_once"
-    scoring: str = "process"  # or "thread": where batches are scored (service/scorer.py)
+    scoring: str = "thread"  # or "process": where batches are scored (service/scorer.py)
     session_timeout_s: float = 60.0  # a dead worker's partitions move after this long
     data_dir: Path | None = None
     log_format: str = "text"
