@@ -177,6 +177,18 @@ def start(
     return worker, committed, batches, BatchLoop(worker, None, batches)  # type: ignore[arg-type]
 
 
+async def publishing(
+    loop: BatchLoop, batches: MicroBatcher[Any], publisher: Publisher, *names: str
+) -> asyncio.Future[None]:
+    """Start the loop, queue events named ``names``, return once publishing began."""
+    task = asyncio.ensure_future(loop.run())
+    for event in events(*names):
+        await batches.put(event)
+    while not publisher.calls:
+        await asyncio.sleep(0.001)
+    return task
+
+
 def test_a_failed_batch_stays_uncommitted_and_is_retried_until_published(
     monkeypatch: pytest.MonkeyPatch, quick_retries: None
 ) -> None:
@@ -226,11 +238,7 @@ def test_a_rebalance_during_publishing_leaves_the_batch_uncommitted(
     worker, committed, batches, loop = start(publisher, monkeypatch)
 
     async def scenario() -> None:
-        task = asyncio.ensure_future(loop.run())
-        for event in events("a", "b"):
-            await batches.put(event)
-        while not publisher.calls:
-            await asyncio.sleep(0.001)
+        task = await publishing(loop, batches, publisher, "a", "b")
         worker.app.consumer_generation_id = 2  # partitions reassigned meanwhile
         release.set()
         while loop.in_flight is not None:
@@ -250,11 +258,7 @@ def test_stopping_lets_the_batch_in_flight_finish(
     worker, committed, batches, loop = start(publisher, monkeypatch)
 
     async def scenario() -> None:
-        task = asyncio.ensure_future(loop.run())
-        for event in events("a", "b"):
-            await batches.put(event)
-        while not publisher.calls:
-            await asyncio.sleep(0.001)
+        task = await publishing(loop, batches, publisher, "a", "b")
         asyncio.get_running_loop().call_later(0.05, release.set)
         await loop.stop(task)
         assert task.done()
@@ -271,11 +275,7 @@ def test_stopping_hands_back_a_batch_that_does_not_finish_in_time(
     worker, committed, batches, loop = start(publisher, monkeypatch)
 
     async def scenario() -> None:
-        task = asyncio.ensure_future(loop.run())
-        for event in events("a", "b", "c"):
-            await batches.put(event)
-        while not publisher.calls:
-            await asyncio.sleep(0.001)
+        task = await publishing(loop, batches, publisher, "a", "b", "c")
         await loop.stop(task)
         assert task.done()
 
