@@ -5,10 +5,10 @@ holds at most one batch, so while a batch is being scored the next one gathers a
 then the stream waits (Faust stops fetching when its own buffer fills): memory stays
 bounded and nothing is taken that cannot be processed soon.
 
-Unlike Faust's ``Stream.take_events``, this never acks anything: the caller acks
-each event once its outputs are on the broker, so a batch that fails or is cut off
-by a shutdown is simply read again, by this worker or by the next owner of its
-partition.
+Unlike Faust's ``Stream.take_events``, this never acks anything: the caller commits
+a batch's offsets once its outputs are on the broker, so a batch that fails or is
+cut off by a shutdown is simply read again, by this worker or by the next owner of
+its partition.
 """
 
 from __future__ import annotations
