@@ -1,8 +1,8 @@
 """The Faust agent: wires the stages of :mod:`service.batch` to Kafka.
 
-Per micro-batch: decode/validate/dedupe on the loop → score and route in a child
-process (:mod:`service.scorer`; heartbeats and rebalances never wait for the model)
-→ produce every output and wait for the broker's acknowledgements → remember the
+Per micro-batch: decode/validate/dedupe on the loop → score and route off the loop
+(:mod:`service.scorer`: a thread or a child process; heartbeats and rebalances never
+wait for the model) → produce every output and wait for the broker's acknowledgements → remember the
 articles → commit the batch's offsets. Offsets never pass a message whose outputs
 are not on the broker.
 
@@ -70,7 +70,7 @@ def register_agent(worker: Worker) -> None:
         # Offsets are ours: committed only once a batch's outputs are on the broker.
         manual = stream.noack()
         batches: MicroBatcher[Any] = MicroBatcher(settings.batch_size, settings.batch_within_s)
-        loop = BatchLoop(worker, manual, batches)
+        loop = BatchLoop(worker, batches)
         task = asyncio.ensure_future(loop.run())
         app, guard = worker.app, GapGuard()
         consumer: Any = app.consumer
@@ -105,19 +105,16 @@ class BatchLoop:
     """Takes batches from the batcher and processes each until its outputs are published.
 
     A batch whose outputs fail (broker unreachable, a transaction fenced …) is not
-    acked and is retried with backoff, minus the events whose partition has meanwhile
-    moved to another consumer generation: those are handed back unacked, and the
-    partition's owner reads them again from the committed offset.
+    committed and is retried with backoff, minus the events whose partition has
+    meanwhile moved to another consumer generation: those are handed back
+    uncommitted, and the partition's owner reads them again from the committed offset.
     """
 
-    def __init__(self, worker: Worker, stream: Any, batches: MicroBatcher[Any]) -> None:
+    def __init__(self, worker: Worker, batches: MicroBatcher[Any]) -> None:
         self.worker = worker
-        self.stream = stream
         self.batches = batches
         self.in_flight: list[Any] | None = None
         self.stopping = False
-        self.committed: dict[Any, int] = {}  # this generation's commits, per partition
-        self.generation: int | None = None
 
     async def run(self) -> None:
         while not self.stopping:
@@ -165,21 +162,15 @@ class BatchLoop:
         Only events of the current generation: a partition that moved meanwhile is
         read again by its new owner from its committed offset.
         """
-        generation = self.worker.app.consumer_generation_id
-        if generation != self.generation:
-            self.generation, self.committed = generation, {}
         offsets: dict[Any, int] = {}
-        for event in self.current(events):
-            tp, offset = event.message.tp, event.message.offset
-            if offset + 1 > max(offsets.get(tp, 0), self.committed.get(tp, 0)):
-                offsets[tp] = offset + 1  # never backwards: a batch read twice after a seek
+        for event in self.current(events):  # in offset order per partition (GapGuard)
+            offsets[event.message.tp] = event.message.offset + 1
         if offsets:
             await commit_offsets(self.worker.app.consumer, offsets)
-            self.committed.update(offsets)
 
     async def stop(self, task: asyncio.Future[None]) -> None:
         """Finish the batch in flight if it does so within FINISH_IN_FLIGHT_S; hand back
-        what is left unacked."""
+        what is left, uncommitted."""
         self.stopping = True
         if self.in_flight is not None and not task.done():
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -190,7 +181,7 @@ class BatchLoop:
             await task
         if unfinished:
             self.worker.metrics.handed_back(unfinished)
-            log.info("stopping: %d messages left unacked for the next reader", unfinished)
+            log.info("stopping: %d messages left uncommitted for the next reader", unfinished)
 
 
 async def process_events(worker: Worker, events: Sequence[Any], commit: CommitEvents) -> None:

@@ -184,12 +184,12 @@ class ClaimwatchMetrics:
         )
         self._batch_failures = Counter(
             "claimwatch_batch_failures",
-            "Batches whose outputs could not be published; they stay unacked and are retried.",
+            "Batches whose outputs could not be published; they stay uncommitted and are retried.",
             registry=r,
         )
         self._handed_back = Counter(
             "claimwatch_events_handed_back",
-            "Messages left unacked because their partition moved away in a rebalance or the"
+            "Messages left uncommitted because their partition moved away in a rebalance or the"
             " worker stopped; the partition's owner reads them again.",
             registry=r,
         )
@@ -287,7 +287,7 @@ class ClaimwatchMetrics:
         self._batch_failures.inc()
 
     def handed_back(self, n: int) -> None:
-        """Count ``n`` messages left unacked for the partition's next reader."""
+        """Count ``n`` messages left uncommitted for the partition's next reader."""
         self._handed_back.inc(n)
 
     def offset_gap(self) -> None:

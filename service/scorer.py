@@ -11,7 +11,7 @@ for machines with cores to spare.
 The model goes to the child once per version (pickled in memory between our own two
 processes, never from a file); every batch names the sha256 it expects, so a batch
 is never scored by a model other than the one its decisions will name. If the child
-dies, the batch fails (the agent retries it, unacked) and a new child is started.
+dies, the batch fails (the agent retries it, uncommitted) and a new child is started.
 """
 
 from __future__ import annotations

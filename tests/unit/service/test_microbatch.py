@@ -174,7 +174,7 @@ def start(
     monkeypatch.setattr(agent, "commit_offsets", committed)
     worker = FakeWorker()
     batches: MicroBatcher[Any] = MicroBatcher(2, within_s=0.01)
-    return worker, committed, batches, BatchLoop(worker, None, batches)  # type: ignore[arg-type]
+    return worker, committed, batches, BatchLoop(worker, batches)  # type: ignore[arg-type]
 
 
 async def publishing(
