@@ -2,7 +2,7 @@
 PY      ?= .venv/bin/python
 CW      ?= .venv/bin/claimwatch
 
-.PHONY: help install test test-quick test-known-issues lint run stop bench
+.PHONY: help install test test-quick lint run stop bench
 
 help:
 	@echo "make install     create .venv and install claimwatch with dev tools"
@@ -20,11 +20,7 @@ help:
 install: .venv/bin/claimwatch
 
 test: install
-	$(PY) -m pytest -q -m "not known_stall"
-
-# The test that reproduces the open stall (README, Known issues): it fails about 1 run in 20.
-test-known-issues: install
-	$(PY) -m pytest -q -m known_stall
+	$(PY) -m pytest -q
 
 test-quick: install
 	$(PY) -m pytest -q -m "not broker" tests/unit

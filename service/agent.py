@@ -14,7 +14,9 @@ was cancelled; both committed offsets of articles never published (seen here as
 lost articles when a worker of two stopped). Batching is :mod:`service.microbatch`.
 Batches are processed one at a time in the order read, and :mod:`service.gaps`
 admits a partition's messages only in offset order without holes, so after a batch
-is published its highest offset + 1 per partition is safe to commit.
+is published its highest offset + 1 per partition is safe to commit. A partition
+that goes quiet with messages read but never delivered is read again
+(:func:`watch_for_stalls`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from faust.streams import _current_event
 from service.app import RereadAfterSeek, Worker
 from service.batch import Routed, accept
 from service.dedupe import remember
-from service.gaps import GapGuard
+from service.gaps import GapGuard, StallWatch
 from service.microbatch import MicroBatcher
 from service.records import RawMessage
 from service.route import Outgoing
@@ -57,6 +59,9 @@ FINISH_IN_FLIGHT_S = 10.0
 # Retrying a batch whose outputs failed to publish: first wait, and the cap on doubling.
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 10.0
+# A partition read past what reached the agent and quiet this long is read again.
+QUIET_S = 5.0
+WATCH_EVERY_S = 1.0
 
 CommitEvents = Callable[[Sequence[Any]], Awaitable[None]]
 
@@ -72,13 +77,16 @@ def register_agent(worker: Worker) -> None:
         batches: MicroBatcher[Any] = MicroBatcher(settings.batch_size, settings.batch_within_s)
         loop = BatchLoop(worker, batches)
         task = asyncio.ensure_future(loop.run())
-        app, guard = worker.app, GapGuard()
+        app, guard, watch = worker.app, GapGuard(), StallWatch(QUIET_S)
+        watchdog = asyncio.ensure_future(watch_for_stalls(worker, guard, watch, batches))
         consumer: Any = app.consumer
+        clock = asyncio.get_running_loop().time
         try:
             async for event in manual.events():
                 if task.done():  # the batch loop never ends by itself: surface why it did
                     task.result()
                 message = event.message
+                watch.seen(message.tp, clock())
                 if message.generation_id != app.consumer_generation_id:
                     continue  # read before a rebalance: read again from the committed offset
                 start = consumer._committed_offset.get(message.tp)
@@ -92,13 +100,79 @@ def register_agent(worker: Worker) -> None:
                         verdict.seek_to,
                         verdict.seek_to,
                     )
-                    await consumer.seek(message.tp, verdict.seek_to)
+                    await seek_partition(consumer, message.tp, verdict.seek_to)
                 if not verdict.admit:
                     continue
                 app.sensors.on_message_in(message.tp, message.offset, message)  # Faust's count
+                held_back = batches.full()
                 await batches.put(event)
+                if held_back:
+                    watch.restart(clock())  # quiet partitions were waiting for us, not stalled
         finally:
+            watchdog.cancel()
             await loop.stop(task)
+
+
+async def seek_partition(consumer: Any, tp: Any, offset: int) -> None:
+    """Make the consumer read ``tp`` again from ``offset``.
+
+    Through Faust's ``seek_wait``, which seeks in the consumer's own thread. Faust's
+    ``seek`` calls aiokafka from the agent's thread instead, where it can race the
+    fetcher handing out records in the other thread: the fetcher then moves the
+    position back past the records it hands out and the seek is lost.
+    """
+    await consumer.seek_wait({tp: offset})
+
+
+async def watch_for_stalls(
+    worker: Worker, guard: GapGuard, watch: StallWatch, batches: MicroBatcher[Any]
+) -> None:
+    """Once a second: read again any articles partition the consumer has read past
+    what reached the agent, quiet for QUIET_S while the agent was taking messages."""
+    app = worker.app
+    consumer: Any = app.consumer
+    clock = asyncio.get_running_loop().time
+    generation = None
+    while True:
+        await asyncio.sleep(WATCH_EVERY_S)
+        busy = app.rebalancing or app.in_recovery or not consumer.flow_active
+        if busy or batches.full() or app.consumer_generation_id != generation:
+            generation = app.consumer_generation_id
+            watch.restart(clock())
+            continue
+        try:
+            await _read_quiet_partitions(worker, guard, watch, generation)
+        except Exception:
+            log.exception("checking for stalled partitions failed; trying again")
+
+
+async def _read_quiet_partitions(
+    worker: Worker, guard: GapGuard, watch: StallWatch, generation: int
+) -> None:
+    app = worker.app
+    consumer: Any = app.consumer
+    topic = worker.settings.topic_articles
+    clock = asyncio.get_running_loop().time
+    for tp in sorted(tp for tp in consumer.assignment() if tp.topic == topic):
+        expected = guard.next_offset(tp, generation, consumer._committed_offset.get(tp))
+        position = await asyncio.wait_for(consumer.position(tp), timeout=5.0)
+        if app.consumer_generation_id != generation:
+            return
+        if not watch.due(tp, expected, position, clock()):
+            continue
+        assert expected is not None
+        worker.metrics.partition_read_again()
+        log.warning(
+            "partition %s: read up to %d but nothing after %d reached the agent for %.0f s;"
+            " reading again from %d",
+            tp.partition,
+            position,
+            expected - 1,
+            watch.quiet_s,
+            expected,
+        )
+        guard.read_again(tp, generation, expected, position)
+        await seek_partition(consumer, tp, expected)
 
 
 class BatchLoop:

@@ -59,6 +59,7 @@ DOMAIN_METRICS: tuple[str, ...] = (
     "claimwatch_batch_failures_total",
     "claimwatch_events_handed_back_total",
     "claimwatch_offset_gaps_total",
+    "claimwatch_partition_rereads_total",
     "claimwatch_article_score",
     "claimwatch_batch_scoring_seconds",
     "claimwatch_article_scoring_seconds",
@@ -199,6 +200,12 @@ class ClaimwatchMetrics:
             " the first missing offset before committing past it.",
             registry=r,
         )
+        self._partition_rereads = Counter(
+            "claimwatch_partition_rereads",
+            "Times a partition went quiet with messages read by the consumer but never"
+            " delivered to the agent; the worker read it again from the next expected offset.",
+            registry=r,
+        )
         self._model_reloads = Counter(
             "claimwatch_model_reloads",
             "Model (re)load attempts after start, by result (ok/failed).",
@@ -293,6 +300,10 @@ class ClaimwatchMetrics:
     def offset_gap(self) -> None:
         """Count one gap in a partition's offsets (re-read from its start)."""
         self._offset_gaps.inc()
+
+    def partition_read_again(self) -> None:
+        """Count one quiet partition read again from its next expected offset."""
+        self._partition_rereads.inc()
 
     def dead_letter(self, code: str) -> None:
         """Count one dead-lettered message under its stable error code."""

@@ -32,6 +32,10 @@ class MicroBatcher(Generic[T]):
     def __len__(self) -> int:
         return self._queue.qsize()
 
+    def full(self) -> bool:
+        """Is a whole batch waiting (so the next ``put`` waits)?"""
+        return self._queue.full()
+
     async def put(self, item: T) -> None:
         """Queue ``item``; waits while a whole batch is already waiting."""
         await self._queue.put(item)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from worker_proc import (
     TopicReader,
     WorkerProcess,
@@ -31,7 +30,6 @@ def partitions_of(worker: WorkerProcess) -> set[str] | None:
     return set(answer[1]["partitions"])
 
 
-@pytest.mark.known_stall
 def test_two_workers_share_partitions_and_one_takes_over(
     broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.gaps import GapGuard, Verdict
+from service.gaps import GapGuard, StallWatch, Verdict
 
 P0, P1 = "articles:0", "articles:1"
 
@@ -52,3 +52,63 @@ def test_a_new_generation_starts_over_from_the_committed_offset() -> None:
     assert admitted(guard, P0, [3, 4, 5]) == [3, 4, 5]
     assert guard.check(P0, 4, 2, start=4).admit
     assert guard.check(P1, 9, 2, start=None).admit  # nothing committed: first one sets it
+
+
+def test_the_next_offset_is_the_committed_one_until_the_generation_has_admitted_some() -> None:
+    guard = GapGuard()
+    assert guard.next_offset(P0, 1, start=40) == 40
+    assert admitted(guard, P0, [40, 41]) == [40, 41]
+    assert guard.next_offset(P0, 1, start=40) == 42
+    assert guard.next_offset(P0, 2, start=41) == 41  # a new generation
+
+
+def test_a_partition_read_again_admits_the_expected_offset_and_drops_stragglers() -> None:
+    guard = GapGuard()
+    assert admitted(guard, P0, [10, 11]) == [10, 11]
+    guard.read_again(P0, 1, offset=12, position=30)
+    assert guard.next_offset(P0, 1, start=None) == 12
+    assert admitted(guard, P0, [31, 32]) == []  # fetched before the seek
+    assert admitted(guard, P0, [12, 13, 14]) == [12, 13, 14]
+
+
+def test_a_partition_read_again_that_only_held_a_marker_goes_on_at_the_position() -> None:
+    guard = GapGuard()
+    assert admitted(guard, P0, [10, 11]) == [10, 11]
+    guard.read_again(P0, 1, offset=12, position=13)  # offset 12: a transaction marker
+    assert admitted(guard, P0, [13, 14]) == [13, 14]
+
+
+def test_a_quiet_partition_read_past_what_was_delivered_is_due_after_the_quiet_time() -> None:
+    watch = StallWatch(quiet_s=5.0)
+    watch.restart(100.0)
+    watch.seen(P0, 101.0)
+    assert not watch.due(P0, expected=373, position=720, now=105.0)
+    assert watch.due(P0, expected=373, position=720, now=106.5)
+
+
+def test_a_partition_delivered_up_to_its_position_is_never_due() -> None:
+    watch = StallWatch(quiet_s=5.0)
+    assert not watch.due(P0, expected=720, position=720, now=1000.0)
+    assert not watch.due(P0, expected=None, position=720, now=1000.0)
+    assert not watch.due(P0, expected=720, position=None, now=1000.0)
+
+
+def test_time_spent_holding_the_stream_back_is_not_quiet_time() -> None:
+    watch = StallWatch(quiet_s=5.0)
+    watch.seen(P0, 0.0)
+    watch.restart(50.0)  # the agent had a full batch queue until t=50
+    assert not watch.due(P0, expected=10, position=20, now=52.0)
+    assert watch.due(P0, expected=10, position=20, now=55.0)
+
+
+def test_the_same_range_is_looked_at_again_only_after_a_doubling_wait() -> None:
+    watch = StallWatch(quiet_s=5.0, max_wait_s=30.0)
+    assert watch.due(P0, expected=10, position=11, now=10.0)  # first look
+    assert not watch.due(P0, expected=10, position=11, now=19.0)
+    assert watch.due(P0, expected=10, position=11, now=20.0)  # 5 s * 2
+    assert not watch.due(P0, expected=10, position=11, now=39.0)
+    assert watch.due(P0, expected=10, position=11, now=40.0)  # 5 s * 4
+    assert watch.due(P0, expected=10, position=11, now=70.0)  # capped at 30 s
+    # something new was read: a new range, looked at once it is quiet
+    assert watch.due(P0, expected=10, position=15, now=71.0)
+    assert watch.due(P1, expected=3, position=4, now=71.0)  # partitions are separate
