@@ -37,7 +37,6 @@ class Worker:
     executor: ThreadPoolExecutor  # model reloads
     scorer: Scorer
     articles: Any
-    outputs: dict[str, Any]
     seen: Any  # Faust table: article id -> {"hash", "version"}
     source_scored: Any  # windowed Faust tables: source -> count
     source_flagged: Any
@@ -64,7 +63,7 @@ def broker_credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(context)
 
 
-def _raw_topic(app: faust.App, name: str, acks: bool = True) -> Any:
+def _raw_topic(app: faust.App, name: str, acks: bool) -> Any:
     return app.topic(
         name,
         key_type=bytes,
@@ -122,7 +121,6 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         scorer=Scorer(settings.scoring),
         # acks=False: the agent commits this topic's offsets itself (service/agent.py)
         articles=_raw_topic(app, settings.topic_articles, acks=False),
-        outputs={name: _raw_topic(app, name) for name in settings.topics.all()[1:]},
         seen=app.Table("seen-articles", default=None),
         source_scored=_windowed(app, "source-scored", window),
         source_flagged=_windowed(app, "source-flagged", window),
