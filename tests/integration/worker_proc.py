@@ -61,21 +61,25 @@ def wait_until(
 class WorkerProcess:
     """One `claimwatch worker` subprocess with its own web port and log file."""
 
-    def __init__(self, settings: Settings, log_dir: Path, name: str = "worker") -> None:
+    def __init__(
+        self, settings: Settings, log_dir: Path, name: str = "worker", module: str = "service.cli"
+    ) -> None:
         self.port = free_port()
         self.settings = settings
+        self.module = module  # or a test double of the CLI in tests/integration
         self.log_path = log_dir / f"{name}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, extra_env: dict[str, str] | None = None) -> WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
         env.update(settings_env(self.settings))
-        env.update({f"{PREFIX}WEB_PORT": str(self.port), "PYTHONPATH": str(ROOT)})
+        path = os.pathsep.join([str(ROOT), str(Path(__file__).parent)])
+        env.update({f"{PREFIX}WEB_PORT": str(self.port), "PYTHONPATH": path})
         env.update(extra_env or {})
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "worker"],
+                [sys.executable, "-m", self.module, "worker"],
                 cwd=ROOT,
                 env=env,
                 stdout=log,

@@ -1,0 +1,61 @@
+"""A partition that goes quiet with messages read but never delivered is read again.
+
+The worker runs with a consumer that loses the last messages of partition 0 once
+(``worker_losing_tail.py``): its position is past them, nothing later reveals the
+hole, and without the stall watch they would stay unscored and uncommitted forever.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from worker_proc import TopicReader, WorkerProcess, article, produce, synthetic_articles
+
+from service.settings import Settings
+
+LOST = 3
+
+
+def rereads(worker: WorkerProcess) -> float:
+    with urllib.request.urlopen(worker.url + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    found = re.search(r"^claimwatch_partition_rereads_total (\S+)$", text, re.MULTILINE)
+    assert found, "claimwatch_partition_rereads_total is not exported"
+    return float(found.group(1))
+
+
+def test_a_partition_quiet_with_lost_messages_is_read_again(
+    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+) -> None:
+    create_topics(partitions=2)
+    settings = replace(broker_settings, topic_partitions=2)
+    articles = synthetic_articles(200, "q")
+    ids = {i for i, _ in articles}
+    # everything is on the broker before the worker reads: the end of partition 0 is final
+    produce(settings, [article(i, text) for i, text in articles], partition_of=lambda n: n % 2)
+    reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])
+    worker = WorkerProcess(settings, tmp_path, "losing", module="worker_losing_tail")
+
+    def accounted() -> set[str]:
+        return set(reader.ids(settings.topic_scored)) | set(reader.ids(settings.topic_deadletter))
+
+    try:
+        worker.start({"LOSE_TAIL_MESSAGES": str(LOST)}).wait_ready()
+
+        def all_accounted() -> bool:
+            worker.assert_alive()
+            return accounted() >= ids
+
+        reader.read_until(all_accounted, 90, "every article, the lost ones too")
+        log = worker.log_path.read_text(errors="replace")
+        assert log.count("test fault: lost offset") == LOST, worker.log_tail()
+        assert "nothing after" in log and "reading again from" in log, worker.log_tail()
+        assert rereads(worker) >= 1
+    finally:
+        worker.ensure_stopped()
+        reader.close()
+    assert accounted() == ids
