@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,7 +35,9 @@ class Outcome:
     articles: int
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
     peak_rss_mb: list[float] = field(default_factory=list)
-    cpu_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)  # per worker, with its scoring process
+    bench_cpu_s: float = 0.0  # this process: the producer and the reader of decisions
+    machine_cpu_s: float = 0.0  # every core's busy time, whoever used it (the broker too)
 
     @property
     def seconds(self) -> float:
@@ -154,6 +157,16 @@ def family_peak_rss_mb(pid: int) -> float:
     return sum(proc_status_mb(member, "VmHWM") for member in family(pid))
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all cores have spent busy since boot (``/proc/stat``: all but idle and
+    iowait); 0 if unreadable."""
+    try:
+        fields_ = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(fields_) - fields_[3] - fields_[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far."""
     try:
@@ -201,12 +214,15 @@ class Workers:
     def measure(self, lines: list[bytes], rate: float | None = None) -> Outcome:
         """Produce ``lines`` (at ``rate`` per second, or flat out) and collect every decision."""
         cpu_before = [family_cpu_seconds(pid) for pid in self.pids()]
+        bench_before, machine_before = time.process_time(), machine_busy_seconds()
         send(self.settings, lines, rate)
         outcome = collect(self.settings, self.settings.topic_scored, ids_of(lines), 300)
         outcome.cpu_s = [
             family_cpu_seconds(pid) - before
             for pid, before in zip(self.pids(), cpu_before, strict=True)
         ]
+        outcome.bench_cpu_s = time.process_time() - bench_before
+        outcome.machine_cpu_s = machine_busy_seconds() - machine_before
         outcome.peak_rss_mb = [family_peak_rss_mb(pid) for pid in self.pids()]
         return outcome
 

@@ -40,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tuned-within-s",
         type=float,
-        default=0.05,
+        default=0.02,
         help="also measure latency with this CLAIMWATCH_BATCH_WITHIN_S (0: skip)",
     )
     parser.add_argument("--bootstrap", default=None, help="use this Kafka instead of our own")
@@ -115,6 +115,8 @@ def summary(outcome: Outcome) -> dict[str, Any]:
         "p99_ms": outcome.latency_ms(0.99),
         "peak_rss_mb": outcome.peak_rss_mb,
         "cpu_s": outcome.cpu_s,
+        "bench_cpu_s": outcome.bench_cpu_s,
+        "machine_cpu_s": outcome.machine_cpu_s,
         "per_cpu_s": len(outcome.stamps) / max(sum(outcome.cpu_s), 1e-9),
     }
 
