@@ -55,7 +55,7 @@ def render(result: dict[str, Any]) -> str:
             f"{offline['batched_per_s']:,.0f}/s",
             "reference for end-to-end",
         ),
-        _row("offline assess_batch, batches of 256", f"{offline['batched_256_per_s']:,.0f}/s"),
+        _row("offline assess_batch, batches of 64", f"{offline['batched_64_per_s']:,.0f}/s"),
         _row(
             "offline all stages (decode … route), no Kafka",
             f"{offline['stages_per_s']:,.0f}/s",

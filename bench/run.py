@@ -95,7 +95,7 @@ def offline_section(corpus: Corpus, lines: list[bytes], settings: Settings) -> d
         "model": model.info(),
         "one_by_one_per_s": assess_rate(model, texts[: len(texts) // 4], 1),
         "batched_per_s": assess_rate(model, texts, settings.batch_size),
-        "batched_256_per_s": assess_rate(model, texts, 256),
+        "batched_64_per_s": assess_rate(model, texts, 64),
         "stages_per_s": stages_rate(model, lines, settings),
         "profile": {
             "profiled_seconds": total,

@@ -62,7 +62,7 @@ class Settings:
     threshold: float | None = None
     web_host: str = "127.0.0.1"
     web_port: int = 6066
-    batch_size: int = 64
+    batch_size: int = 256
     batch_within_s: float = 0.05
     max_text_bytes: int = 200_000
     processing_guarantee: str = "at_least_once"
