@@ -40,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tuned-within-s",
         type=float,
-        default=0.02,
+        default=0.05,
         help="also measure latency with this CLAIMWATCH_BATCH_WITHIN_S (0: skip)",
     )
     parser.add_argument("--bootstrap", default=None, help="use this Kafka instead of our own")

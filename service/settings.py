@@ -63,7 +63,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     batch_size: int = 256
-    batch_within_s: float = 0.05
+    batch_within_s: float = 0.02
     max_text_bytes: int = 200_000
     processing_guarantee: str = "at_least_once"
     scoring: str = "thread"  # or "process": where batches are scored (service/scorer.py)
