@@ -163,7 +163,9 @@ async def _read_quiet_partitions(
             continue
         assert expected is not None
         worker.metrics.partition_read_again()
-        log.warning(
+        first_look = watch.looks[tp].count == 1  # later looks at the same range: INFO
+        log.log(
+            logging.WARNING if first_look else logging.INFO,
             "partition %s: read up to %d but nothing after %d reached the agent for %.0f s;"
             " reading again from %d",
             tp.partition,

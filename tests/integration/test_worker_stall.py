@@ -13,7 +13,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from worker_proc import TopicReader, WorkerProcess, article, produce, synthetic_articles
+from kafka import KafkaProducer
+from worker_proc import (
+    TopicReader,
+    WorkerProcess,
+    article,
+    produce,
+    synthetic_articles,
+    wait_until,
+)
 
 from service.settings import Settings
 
@@ -59,3 +67,47 @@ def test_a_partition_quiet_with_lost_messages_is_read_again(
         worker.ensure_stopped()
         reader.close()
     assert accounted() == ids
+
+
+def produce_in_transaction(settings: Settings, articles: list[tuple[str, str]]) -> None:
+    """Send ``articles`` in one Kafka transaction, as a transactional upstream would."""
+    producer = KafkaProducer(
+        **settings.kafka_client_config(), transactional_id=f"upstream-{settings.app_id}"
+    )
+    try:
+        producer.init_transactions()
+        producer.begin_transaction()
+        for key, value in (article(i, text) for i, text in articles):
+            producer.send(settings.topic_articles, key=key, value=value)
+        producer.commit_transaction()
+    finally:
+        producer.close(10)
+
+
+def test_transaction_markers_at_the_end_of_a_partition_are_looked_at_and_passed(
+    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+) -> None:
+    # An upstream producer writing in transactions leaves a commit marker after each
+    # transaction: at rest the consumer's position is one past the last article, the
+    # watch looks once, and the next article (after the marker) must still go through.
+    create_topics(partitions=2)
+    settings = replace(broker_settings, topic_partitions=2)
+    reader = TopicReader(settings, [settings.topic_scored])
+    worker = WorkerProcess(settings, tmp_path, "markers")
+    expected: set[str] = set()
+
+    def all_decided() -> bool:
+        worker.assert_alive()
+        return set(reader.ids(settings.topic_scored)) >= expected
+
+    try:
+        worker.start().wait_ready()
+        for burst in (synthetic_articles(100, "b1-"), synthetic_articles(100, "b2-")):
+            produce_in_transaction(settings, burst)
+            expected |= {i for i, _ in burst}
+            reader.read_until(all_decided, 90, "the burst")
+            wait_until(lambda: rereads(worker) >= 1, 30, "the watch to look at rest")
+    finally:
+        worker.ensure_stopped()
+        reader.close()
+    assert set(reader.ids(settings.topic_scored)) == expected
