@@ -40,6 +40,11 @@ class Outcome:
     machine_cpu_s: float = 0.0  # every core's busy time, whoever used it (the broker too)
 
     @property
+    def other_cpu_s(self) -> float:
+        """CPU the machine spent on neither the workers nor this process: the broker."""
+        return max(0.0, self.machine_cpu_s - sum(self.cpu_s) - self.bench_cpu_s)
+
+    @property
     def seconds(self) -> float:
         first_input = min(received for _, received in self.stamps.values())
         last_decision = max(decided for decided, _ in self.stamps.values())

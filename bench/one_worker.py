@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.corpus import article_lines, load_corpus
 from bench.end_to_end import Workers
-from bench.run import PARTITIONS, ROOT, kafka
+from bench.run import PARTITIONS, ROOT, kafka, warm_up_broker
 from service.settings import Settings
 
 
@@ -47,17 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="claimwatch-bench-") as tmp:
         work = Path(tmp)
         with kafka(None, work) as bootstrap:
-            with Workers(bootstrap, work, 1, PARTITIONS) as warm:
-                warm.measure(article_lines(corpus, args.articles, "warm"))
+            warm_up_broker(bootstrap, work, corpus, args.articles)
             for n in range(args.rounds):
                 with Workers(bootstrap, work, 1, PARTITIONS, **settings) as one:
                     one.measure(article_lines(corpus, 200, f"warm{n}"))
                     run = one.measure(article_lines(corpus, args.articles, f"round{n}"))
-                rest = run.machine_cpu_s - sum(run.cpu_s) - run.bench_cpu_s
                 print(
                     f"round {n}: {run.rate:,.0f} articles/s ({len(run.stamps)} in "
                     f"{run.seconds:.2f} s); CPU-s: worker {sum(run.cpu_s):.2f}, bench producer"
-                    f" + reader {run.bench_cpu_s:.2f}, broker and the rest {max(rest, 0):.2f}",
+                    f" + reader {run.bench_cpu_s:.2f}, broker and the rest {run.other_cpu_s:.2f}",
                     flush=True,
                 )
     return 0

@@ -84,12 +84,12 @@ def render(result: dict[str, Any]) -> str:
     one = kafka["one_worker"]
     if one.get("machine_cpu_s"):
         workers_cpu = sum(one["cpu_s"])
-        rest = max(0.0, one["machine_cpu_s"] - workers_cpu - one["bench_cpu_s"])
+        model_cpu = one["articles"] / offline["batched_per_s"]
         lines.append(
             f"  CPU-s used in the one-worker run ({one['seconds'] * machine['cpus']:.1f} on "
             f"{machine['cpus']} cores over its {one['seconds']:.1f}s): worker {workers_cpu:.1f}, "
             f"bench producer + reader {one['bench_cpu_s']:.1f}, broker and the rest "
-            f"{rest:.1f}; the model alone needs {one['articles'] / offline['batched_per_s']:.1f}"
+            f"{one['other_cpu_s']:.1f}; the model alone needs {model_cpu:.1f}"
         )
     worker_rss = [mb for name in ("one_worker", "two_workers") for mb in kafka[name]["peak_rss_mb"]]
     child_rss = kafka["one_worker_process"]["peak_rss_mb"]

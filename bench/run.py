@@ -117,17 +117,22 @@ def summary(outcome: Outcome) -> dict[str, Any]:
         "cpu_s": outcome.cpu_s,
         "bench_cpu_s": outcome.bench_cpu_s,
         "machine_cpu_s": outcome.machine_cpu_s,
+        "other_cpu_s": outcome.other_cpu_s,
         "per_cpu_s": len(outcome.stamps) / max(sum(outcome.cpu_s), 1e-9),
     }
 
 
+def warm_up_broker(bootstrap: str, work: Path, corpus: Corpus, articles: int) -> None:
+    """The broker is a fresh JVM: whichever scenario ran first used to measure ~25%
+    slower than the same scenario run second. A throwaway run first warms it up."""
+    with Workers(bootstrap, work, 1, PARTITIONS) as warm:
+        warm.measure(article_lines(corpus, articles, "warm0"))
+
+
 def kafka_section(bootstrap: str, work: Path, corpus: Corpus, args: argparse.Namespace) -> dict:
     results: dict[str, Any] = {}
-    # The broker is a fresh JVM: whichever scenario ran first used to measure ~25% slower
-    # than the same scenario run second. A throwaway run first warms it up.
-    with Workers(bootstrap, work, 1, PARTITIONS) as warm:
-        _say("warming the broker up")
-        warm.measure(article_lines(corpus, args.articles, "warm0"))
+    _say("warming the broker up")
+    warm_up_broker(bootstrap, work, corpus, args.articles)
     with Workers(bootstrap, work, 1, PARTITIONS) as one:
         _say("one worker: warm-up, throughput")
         one.measure(article_lines(corpus, 200, "warm1"))

@@ -2,9 +2,9 @@
 
 Per micro-batch: decode/validate/dedupe on the loop → score and route off the loop
 (:mod:`service.scorer`: a thread or a child process; heartbeats and rebalances never
-wait for the model) → produce every output and wait for the broker's acknowledgements → remember the
-articles → commit the batch's offsets. Offsets never pass a message whose outputs
-are not on the broker.
+wait for the model) → produce every output and wait for the broker's
+acknowledgements → remember the articles → commit the batch's offsets. Offsets never
+pass a message whose outputs are not on the broker.
 
 We commit, not Faust: the articles topic is subscribed with ``acks=False``, so
 Faust's ack bookkeeping never commits it. Faust acks messages it skips around a

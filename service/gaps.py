@@ -48,8 +48,7 @@ class GapGuard:
     def check(self, tp: Any, offset: int, generation: int, start: int | None = None) -> Verdict:
         """May the message at ``offset`` of ``tp`` go on? ``start`` is the partition's
         committed offset, used when this generation has seen nothing from it yet."""
-        if generation != self.generation:
-            self.generation, self.expected, self.resync = generation, {}, {}
+        self._enter(generation)
         pending = self.resync.get(tp)
         if pending is not None:
             if offset in (pending.missing_from, pending.revealed_at):
@@ -76,9 +75,13 @@ class GapGuard:
     def read_again(self, tp: Any, generation: int, offset: int, position: int) -> None:
         """The agent seeks ``tp`` back to ``offset`` although no message revealed a gap:
         the consumer has read up to ``position`` and delivered nothing from there."""
+        self._enter(generation)
+        self.resync[tp] = _Resync(missing_from=offset, revealed_at=position)
+
+    def _enter(self, generation: int) -> None:
+        """A new consumer generation starts over from the committed offsets."""
         if generation != self.generation:
             self.generation, self.expected, self.resync = generation, {}, {}
-        self.resync[tp] = _Resync(missing_from=offset, revealed_at=position)
 
     def _admit(self, tp: Any, offset: int) -> Verdict:
         self.expected[tp] = offset + 1

@@ -3,10 +3,11 @@
 Either way the event loop never waits behind the model. In a thread the model and
 the loop share one GIL; a child process scores on another core while the loop keeps
 the GIL to itself, at the price of pickling each batch both ways and a second copy
-of the model (~140 MB). ``make bench`` measures both side by side: on the 2-core
+of the model (~150 MB). ``make bench`` measures both side by side: on the 2-core
 machine this was built on, where the broker and the producer share the cores, the
-thread was faster (784 vs 582 articles/s), so it is the default; the process is
-for machines with cores to spare.
+two are within run-to-run noise of each other (process ÷ thread 0.98 to 1.21 over
+five runs), so the thread, cheaper in memory, is the default; the process is for
+machines with cores to spare.
 
 The model goes to the child once per version (pickled in memory between our own two
 processes, never from a file); every batch names the sha256 it expects, so a batch
@@ -25,11 +26,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 from models.pipeline import ClaimModel
 from service.batch import Accepted, Routed, score_and_route
-from service.settings import Topics
+from service.settings import SCORING_MODES, Topics
 
 log = logging.getLogger(__name__)
-
-SCORING_MODES = ("process", "thread")
 
 
 class Scorer:

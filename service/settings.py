@@ -16,6 +16,7 @@ from typing import Any
 from service.errors import ConfigError
 
 PREFIX = "CLAIMWATCH_"
+SCORING_MODES = ("process", "thread")  # where batches are scored (service/scorer.py)
 
 
 def default_home() -> Path:
@@ -120,7 +121,7 @@ class Settings:
                 f"{PREFIX}PROCESSING_GUARANTEE must be at_least_once or exactly_once, "
                 f"not {self.processing_guarantee!r}"
             )
-        if self.scoring not in ("process", "thread"):
+        if self.scoring not in SCORING_MODES:
             raise ConfigError(f"{PREFIX}SCORING must be process or thread, not {self.scoring!r}")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"{PREFIX}THRESHOLD must be between 0 and 1, not {self.threshold}")

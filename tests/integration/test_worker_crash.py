@@ -58,32 +58,31 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
     outputs = [settings.topic_scored, settings.topic_deadletter]
     reader = TopicReader(settings, outputs, read_committed=committed_only)
 
-    def accounted() -> set[str]:
-        return set(reader.ids(settings.topic_scored)) | set(reader.ids(settings.topic_deadletter))
-
     first = WorkerProcess(settings, tmp_path, "first").start()
     second = WorkerProcess(settings, tmp_path, "second")
     try:
         first.wait_ready()
         produce(settings, [article(i, text) for i, text in articles])
-        reader.read_until(lambda: len(accounted()) >= KILL_AFTER, 60, f"{KILL_AFTER} outputs")
+        reader.read_until(
+            lambda: len(reader.accounted()) >= KILL_AFTER, 60, f"{KILL_AFTER} outputs"
+        )
         first.kill()
         reader.poll()
-        assert len(accounted()) < STREAM, "the worker finished before it was killed"
+        assert len(reader.accounted()) < STREAM, "the worker finished before it was killed"
 
         # Restart once the group has let go of the killed member: the new worker then
         # starts from the killed one's last commit (rebalances while busy are
         # test_worker_group.py's subject).
         wait_until(lambda: group_state(settings) == "Empty", 60, "the dead member to expire")
         second.start()
-        reader.read_until(lambda: accounted() >= ids, 120, "every article after the restart")
+        reader.read_until(lambda: reader.accounted() >= ids, 120, "every article after the restart")
         reader.read_to_end()
     finally:
         first.ensure_stopped()
         second.ensure_stopped()
         reader.close()
 
-    assert accounted() == ids
+    assert reader.accounted() == ids
     if committed_only:
         repeats = {i: n for i, n in Counter(reader.ids(settings.topic_scored)).items() if n > 1}
         assert repeats == {}, f"{len(repeats)} articles decided twice under exactly-once"

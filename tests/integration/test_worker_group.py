@@ -41,9 +41,6 @@ def test_two_workers_share_partitions_and_one_takes_over(
     ids = {i for i, _ in first_half + second_half}
     reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])
 
-    def accounted() -> set[str]:
-        return set(reader.ids(settings.topic_scored)) | set(reader.ids(settings.topic_deadletter))
-
     workers = [WorkerProcess(settings, tmp_path, f"w{n}") for n in range(2)]
     try:
         workers[0].start().wait_ready()  # scale out: the second joins a running group
@@ -61,12 +58,12 @@ def test_two_workers_share_partitions_and_one_takes_over(
         assert len(first_owns) == len(second_owns) == 2
 
         produce(settings, [article(i, text) for i, text in first_half])
-        reader.read_until(lambda: len(accounted()) >= 300, 60, "the first decisions")
+        reader.read_until(lambda: len(reader.accounted()) >= 300, 60, "the first decisions")
         assert workers[0].stop() == 0, workers[0].log_tail()
         produce(settings, [article(i, text) for i, text in second_half])
         wait_until(lambda: partitions_of(workers[1]) == every, 60, "the survivor to own all", 0.5)
         try:
-            reader.read_until(lambda: accounted() >= ids, 120, "every article")
+            reader.read_until(lambda: reader.accounted() >= ids, 120, "every article")
         except AssertionError as error:
             workers[1].signal(signal.SIGUSR1)  # mode's task dump into the worker's log
             time.sleep(2)
@@ -74,4 +71,4 @@ def test_two_workers_share_partitions_and_one_takes_over(
     finally:
         stop_all(workers)
         reader.close()
-    assert accounted() == ids
+    assert reader.accounted() == ids

@@ -48,15 +48,12 @@ def test_a_partition_quiet_with_lost_messages_is_read_again(
     reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])
     worker = WorkerProcess(settings, tmp_path, "losing", module="worker_losing_tail")
 
-    def accounted() -> set[str]:
-        return set(reader.ids(settings.topic_scored)) | set(reader.ids(settings.topic_deadletter))
-
     try:
         worker.start({"LOSE_TAIL_MESSAGES": str(LOST)}).wait_ready()
 
         def all_accounted() -> bool:
             worker.assert_alive()
-            return accounted() >= ids
+            return reader.accounted() >= ids
 
         reader.read_until(all_accounted, 90, "every article, the lost ones too")
         log = worker.log_path.read_text(errors="replace")
@@ -66,7 +63,7 @@ def test_a_partition_quiet_with_lost_messages_is_read_again(
     finally:
         worker.ensure_stopped()
         reader.close()
-    assert accounted() == ids
+    assert reader.accounted() == ids
 
 
 def produce_in_transaction(settings: Settings, articles: list[tuple[str, str]]) -> None:

@@ -259,6 +259,10 @@ class TopicReader:
         kind = "deadletter" if topic == self.dead_letter_topic else "decision"
         return [id_of(record, kind) for record in self.records[topic]]
 
+    def accounted(self) -> set[str]:
+        """Article ids with an outcome on any topic read (decisions and dead letters)."""
+        return {article_id for topic in self.topics for article_id in self.ids(topic)}
+
     def count(self, topic: str) -> int:
         return len(self.records[topic])
 
