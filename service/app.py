@@ -16,6 +16,7 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from service.metrics import ClaimwatchMetrics
 from service.model_reload import ModelHolder
@@ -108,6 +109,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),
     )
+    app.transport.Consumer = ReadCommittedConsumer  # type: ignore[misc]  # this app only
     # Faust's own sensors (messages, commits, rebalances, …) in the same registry,
     # under the prefix "faust_", so /metrics shows both.
     app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
@@ -131,6 +133,26 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
     register_agent(worker)
     register_views(worker)
     return worker
+
+
+class ReadCommittedConsumer(faust_aiokafka.Consumer):
+    """Faust's Kafka consumer, reading only committed messages in either guarantee.
+
+    Faust reads ``read_committed`` only with exactly-once. An upstream that writes
+    articles in Kafka transactions and aborts one means those articles never
+    happened; read uncommitted, they would be scored and flagged all the same.
+    """
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # aiokafka hands this to its fetcher when the consumer starts, which is later
+        consumer._isolation_level = "read_committed"
+        return consumer
 
 
 class RereadAfterSeek(defaultdict[Any, Any]):

@@ -1,4 +1,5 @@
-"""A partition that goes quiet with messages read but never delivered is read again.
+"""A partition that goes quiet with messages read but never delivered is read again;
+an upstream writing articles in Kafka transactions.
 
 The worker runs with a consumer that loses the last messages of partition 0 once
 (``worker_losing_tail.py``): its position is past them, nothing later reveals the
@@ -66,7 +67,9 @@ def test_a_partition_quiet_with_lost_messages_is_read_again(
     assert reader.accounted() == ids
 
 
-def produce_in_transaction(settings: Settings, articles: list[tuple[str, str]]) -> None:
+def produce_in_transaction(
+    settings: Settings, articles: list[tuple[str, str]], abort: bool = False
+) -> None:
     """Send ``articles`` in one Kafka transaction, as a transactional upstream would."""
     producer = KafkaProducer(
         **settings.kafka_client_config(), transactional_id=f"upstream-{settings.app_id}"
@@ -76,7 +79,11 @@ def produce_in_transaction(settings: Settings, articles: list[tuple[str, str]]) 
         producer.begin_transaction()
         for key, value in (article(i, text) for i, text in articles):
             producer.send(settings.topic_articles, key=key, value=value)
-        producer.commit_transaction()
+        producer.flush()  # on the broker, in the log, before the outcome is decided
+        if abort:
+            producer.abort_transaction()
+        else:
+            producer.commit_transaction()
     finally:
         producer.close(10)
 
@@ -108,3 +115,31 @@ def test_transaction_markers_at_the_end_of_a_partition_are_looked_at_and_passed(
         worker.ensure_stopped()
         reader.close()
     assert set(reader.ids(settings.topic_scored)) == expected
+
+
+def test_articles_of_an_aborted_upstream_transaction_are_never_scored(
+    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+) -> None:
+    # Faust reads uncommitted messages unless it runs exactly-once; the worker reads
+    # committed ones in both guarantees (service/app.py: ReadCommittedConsumer).
+    create_topics(partitions=2)
+    settings = replace(broker_settings, topic_partitions=2)
+    reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])
+    worker = WorkerProcess(settings, tmp_path, "aborted")
+    aborted, committed = synthetic_articles(60, "abort-"), synthetic_articles(60, "keep-")
+    kept = {i for i, _ in committed}
+
+    def all_kept() -> bool:
+        worker.assert_alive()
+        return reader.accounted() >= kept
+
+    try:
+        worker.start().wait_ready()
+        produce_in_transaction(settings, aborted, abort=True)
+        produce_in_transaction(settings, committed)  # after the aborted ones in each partition
+        reader.read_until(all_kept, 90, "the committed articles")
+        reader.read_to_end()
+    finally:
+        worker.ensure_stopped()
+        reader.close()
+    assert reader.accounted() == kept
