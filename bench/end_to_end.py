@@ -1,9 +1,20 @@
 """End-to-end measurements through a real broker: workers, the naive loop, latency.
 
-Times come from Kafka record timestamps: an input's timestamp is set by our
-producer, a decision's by the worker's producer when it sends it, so
-``last decision - first input`` is the wall time of the whole run and
-``decision - its input`` is one article's end-to-end latency.
+Two ways to feed a run:
+
+- **backlog** (throughput): every article is put on the topic first, inside one
+  Kafka transaction, while the workers wait (they read only committed messages);
+  the clock starts when the transaction commits and stops at the timestamp of the
+  last decision. The workers drain a backlog, as after an outage or a burst, and
+  the bench's own producer is not competing with them for the CPU.
+- **stream**: the bench produces while the workers consume (flat out, or at a fixed
+  rate for latency), from the first input's timestamp to the last decision's.
+
+Either way the decisions are read only once they are all on the broker (the bench
+watches the output topic's end offsets meanwhile, which costs next to nothing), so
+reading them takes no CPU from the run. Times come from Kafka record timestamps: a
+decision's is set by the worker's producer when it sends it, so ``decision - its
+input`` is one article's end-to-end latency.
 """
 
 from __future__ import annotations
@@ -14,6 +25,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +47,7 @@ class Outcome:
 
     articles: int
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    started_ms: int | None = None  # backlog: when the transaction committed
     peak_rss_mb: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)  # per worker, with its scoring process
     bench_cpu_s: float = 0.0  # this process: the producer and the reader of decisions
@@ -46,9 +60,11 @@ class Outcome:
 
     @property
     def seconds(self) -> float:
-        first_input = min(received for _, received in self.stamps.values())
+        started = self.started_ms
+        if started is None:
+            started = min(received for _, received in self.stamps.values())
         last_decision = max(decided for decided, _ in self.stamps.values())
-        return max(last_decision - first_input, 1) / 1000
+        return max(last_decision - started, 1) / 1000
 
     @property
     def rate(self) -> float:
@@ -100,10 +116,57 @@ def send(settings: Settings, lines: list[bytes], rate: float | None = None) -> N
         raise RuntimeError(f"producing failed: {summary.describe(settings.topic_articles)}")
 
 
+@contextmanager
+def backlog(settings: Settings, lines: list[bytes]) -> Iterator[Callable[[], None]]:
+    """Put ``lines`` on the articles topic in one open transaction; yields the function
+    that commits it. Until then no reader of committed messages sees any of them."""
+    producer = KafkaProducer(
+        **settings.kafka_client_config(),
+        transactional_id=f"bench-{settings.app_id}",
+        linger_ms=5,
+        max_request_size=4_000_000,
+    )
+    try:
+        producer.init_transactions()
+        producer.begin_transaction()
+        summary = produce_lines(producer, settings.topic_articles, lines)
+        if summary.sent != len(lines):
+            raise RuntimeError(f"producing failed: {summary.describe(settings.topic_articles)}")
+        yield producer.commit_transaction
+    finally:
+        producer.close(10)
+
+
+class RecordCount:
+    """How many records a (new, not transactional) topic holds, from its end offsets
+    alone: cheap enough to watch without disturbing the run being measured."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self.topic = topic
+        self.consumer = KafkaConsumer(**settings.kafka_client_config(), group_id=None)
+        found = wait_until(
+            lambda: self.consumer.partitions_for_topic(topic), 30, f"metadata {topic}"
+        )
+        self.partitions = [TopicPartition(topic, p) for p in sorted(found)]
+
+    def now(self) -> int:
+        return sum(self.consumer.end_offsets(self.partitions).values())
+
+    def wait_for(self, count: int, timeout_s: float) -> None:
+        wait_until(lambda: self.now() >= count, timeout_s, f"{count} records on {self.topic}", 0.02)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
 def collect(settings: Settings, topic: str, ids: set[str], timeout_s: float) -> Outcome:
     """Read ``topic`` from the start until every id in ``ids`` has a decision."""
     consumer = KafkaConsumer(
-        **settings.kafka_client_config(), group_id=None, enable_auto_commit=False
+        **settings.kafka_client_config(),
+        group_id=None,
+        enable_auto_commit=False,
+        fetch_max_bytes=50_000_000,
+        max_partition_fetch_bytes=10_000_000,
     )
     outcome = Outcome(len(ids))
     try:
@@ -216,24 +279,46 @@ class Workers:
     def pids(self) -> list[int]:
         return [proc.process.pid for proc in self.procs if proc.process is not None]
 
-    def measure(self, lines: list[bytes], rate: float | None = None) -> Outcome:
-        """Produce ``lines`` (at ``rate`` per second, or flat out) and collect every decision."""
-        cpu_before = [family_cpu_seconds(pid) for pid in self.pids()]
-        bench_before, machine_before = time.process_time(), machine_busy_seconds()
-        send(self.settings, lines, rate)
-        outcome = collect(self.settings, self.settings.topic_scored, ids_of(lines), 300)
-        outcome.cpu_s = [
-            family_cpu_seconds(pid) - before
-            for pid, before in zip(self.pids(), cpu_before, strict=True)
-        ]
-        outcome.bench_cpu_s = time.process_time() - bench_before
-        outcome.machine_cpu_s = machine_busy_seconds() - machine_before
+    def drain(self, lines: list[bytes]) -> Outcome:
+        """Throughput: ``lines`` as a backlog released at once (see the module's doc)."""
+        return self.measure(lines, held=True)
+
+    def measure(self, lines: list[bytes], rate: float | None = None, held: bool = False) -> Outcome:
+        """Produce ``lines`` (held back in a transaction, at ``rate`` per second, or flat
+        out) and collect every decision, with the CPU each party used meanwhile."""
+        settings = self.settings
+        with (
+            closing(RecordCount(settings, settings.topic_scored)) as decisions,
+            backlog(settings, lines) if held else nullcontext() as release,
+        ):
+            expected = decisions.now() + len(lines)
+            cpu_before = [family_cpu_seconds(pid) for pid in self.pids()]
+            bench_before, machine_before = time.process_time(), machine_busy_seconds()
+            started_ms = int(time.time() * 1000)
+            if release is not None:
+                release()
+            else:
+                send(settings, lines, rate)
+            decisions.wait_for(expected, 300)
+            cpu_s = [
+                family_cpu_seconds(pid) - before
+                for pid, before in zip(self.pids(), cpu_before, strict=True)
+            ]
+            bench_cpu_s = time.process_time() - bench_before
+            machine_cpu_s = machine_busy_seconds() - machine_before
+        outcome = collect(settings, settings.topic_scored, ids_of(lines), 300)
+        outcome.started_ms = started_ms if held else None
+        outcome.cpu_s, outcome.bench_cpu_s, outcome.machine_cpu_s = (
+            cpu_s,
+            bench_cpu_s,
+            machine_cpu_s,
+        )
         outcome.peak_rss_mb = [family_peak_rss_mb(pid) for pid in self.pids()]
         return outcome
 
 
 def run_naive(bootstrap: str, work: Path, lines: list[bytes], partitions: int) -> Outcome:
-    """The per-message kafka-python loop over the same articles."""
+    """The per-message kafka-python loop over the same articles, as a backlog."""
     settings = new_settings(bootstrap, work, partitions)
     create_topics(settings)
     command = [
@@ -247,10 +332,17 @@ def run_naive(bootstrap: str, work: Path, lines: list[bytes], partitions: int) -
         assert process.stdout is not None
         if process.stdout.readline().strip() != "ready":
             raise RuntimeError("the naive loop did not start")
-        cpu_before = cpu_seconds(process.pid)
-        send(settings, lines)
-        outcome = collect(settings, settings.topic_scored, ids_of(lines), 600)
-        outcome.cpu_s = [cpu_seconds(process.pid) - cpu_before]
+        with (
+            closing(RecordCount(settings, settings.topic_scored)) as decisions,
+            backlog(settings, lines) as release,
+        ):
+            cpu_before = cpu_seconds(process.pid)
+            started_ms = int(time.time() * 1000)
+            release()
+            decisions.wait_for(len(lines), 600)  # a new topic: nothing on it before
+            cpu_s = [cpu_seconds(process.pid) - cpu_before]
+        outcome = collect(settings, settings.topic_scored, ids_of(lines), 60)
+        outcome.started_ms, outcome.cpu_s = started_ms, cpu_s
         outcome.peak_rss_mb = [proc_status_mb(process.pid, "VmHWM")]
         process.wait(60)
     finally:

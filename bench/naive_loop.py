@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bootstrap_servers=args.bootstrap,
         group_id=args.group,
         auto_offset_reset="earliest",
+        isolation_level="read_committed",  # like the worker: the bench holds a backlog back
         max_poll_records=1,
     )
     producer = KafkaProducer(bootstrap_servers=args.bootstrap, acks="all")

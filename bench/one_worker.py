@@ -1,8 +1,9 @@
 """One worker end to end, a few rounds, with settings overridden: for A/B comparisons.
 
-``python -m bench.one_worker [--rounds 2] [--articles 4000] [--set batch_size=256 ...]``
-starts its own broker, warms it up, then per round starts a fresh worker on new
-topics and prints its throughput and where the CPU went. To compare two versions of
+``python -m bench.one_worker [--rounds 2] [--articles 4000] [--stream]
+[--set batch_size=256 ...]`` starts its own broker, warms it up, then per round
+starts a fresh worker on new topics and prints its throughput draining a backlog
+(or, with ``--stream``, while the bench produces) and where the CPU went. To compare two versions of
 the code, run it in both checkouts one after the other, twice (A B A B): runs on this
 kind of machine vary by ±10%, so one run each proves little.
 """
@@ -40,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT / ".." / "shared" / "data")
     parser.add_argument("--articles", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--stream", action="store_true", help="produce while the worker reads")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
     settings = overrides(args.set)
@@ -50,12 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             warm_up_broker(bootstrap, work, corpus, args.articles)
             for n in range(args.rounds):
                 with Workers(bootstrap, work, 1, PARTITIONS, **settings) as one:
-                    one.measure(article_lines(corpus, 200, f"warm{n}"))
-                    run = one.measure(article_lines(corpus, args.articles, f"round{n}"))
+                    one.drain(article_lines(corpus, 200, f"warm{n}"))
+                    lines = article_lines(corpus, args.articles, f"round{n}")
+                    run = one.measure(lines) if args.stream else one.drain(lines)
                 print(
                     f"round {n}: {run.rate:,.0f} articles/s ({len(run.stamps)} in "
-                    f"{run.seconds:.2f} s); CPU-s: worker {sum(run.cpu_s):.2f}, bench producer"
-                    f" + reader {run.bench_cpu_s:.2f}, broker and the rest {run.other_cpu_s:.2f}",
+                    f"{run.seconds:.2f} s); CPU-s: worker {sum(run.cpu_s):.2f}, bench"
+                    f" {run.bench_cpu_s:.2f}, broker and the rest {run.other_cpu_s:.2f}",
                     flush=True,
                 )
     return 0

@@ -60,10 +60,11 @@ def render(result: dict[str, Any]) -> str:
             "offline all stages (decode … route), no Kafka",
             f"{offline['stages_per_s']:,.0f}/s",
         ),
-        *_run_rows("end-to-end, one worker", kafka["one_worker"]),
+        *_run_rows("end-to-end, one worker (backlog)", kafka["one_worker"]),
+        *_run_rows("  the same, bench producing meanwhile", kafka["one_worker_stream"]),
         *_run_rows("end-to-end, one worker, scoring process", kafka["one_worker_process"]),
-        *_run_rows("naive kafka-python loop", kafka["naive_loop"]),
-        *_run_rows("end-to-end, two workers", kafka["two_workers"]),
+        *_run_rows("naive kafka-python loop (backlog)", kafka["naive_loop"]),
+        *_run_rows("end-to-end, two workers (backlog)", kafka["two_workers"]),
         "",
     ]
     latency = kafka["latency_half_load"]
@@ -81,16 +82,16 @@ def render(result: dict[str, Any]) -> str:
             f"p50 {tuned['p50_ms']:.0f} ms, p95 {tuned['p95_ms']:.0f} ms, "
             f"p99 {tuned['p99_ms']:.0f} ms"
         )
-    one = kafka["one_worker"]
-    if one.get("machine_cpu_s"):
-        workers_cpu = sum(one["cpu_s"])
-        model_cpu = one["articles"] / offline["batched_per_s"]
-        lines.append(
-            f"  CPU-s used in the one-worker run ({one['seconds'] * machine['cpus']:.1f} on "
-            f"{machine['cpus']} cores over its {one['seconds']:.1f}s): worker {workers_cpu:.1f}, "
-            f"bench producer + reader {one['bench_cpu_s']:.1f}, broker and the rest "
-            f"{one['other_cpu_s']:.1f}; the model alone needs {model_cpu:.1f}"
-        )
+    for name, label in (("one_worker", "backlog"), ("one_worker_stream", "producing")):
+        run = kafka[name]
+        if run.get("machine_cpu_s"):
+            model_cpu = run["articles"] / offline["batched_per_s"]
+            lines.append(
+                f"  CPU-s of the one-worker run, {label} ({run['seconds'] * machine['cpus']:.1f} "
+                f"on {machine['cpus']} cores in {run['seconds']:.1f}s): worker "
+                f"{sum(run['cpu_s']):.1f}, bench {run['bench_cpu_s']:.1f}, broker and the "
+                f"rest {run['other_cpu_s']:.1f}; the model alone needs {model_cpu:.1f}"
+            )
     worker_rss = [mb for name in ("one_worker", "two_workers") for mb in kafka[name]["peak_rss_mb"]]
     child_rss = kafka["one_worker_process"]["peak_rss_mb"]
     peak = max(worker_rss)

@@ -126,7 +126,7 @@ def warm_up_broker(bootstrap: str, work: Path, corpus: Corpus, articles: int) ->
     """The broker is a fresh JVM: whichever scenario ran first used to measure ~25%
     slower than the same scenario run second. A throwaway run first warms it up."""
     with Workers(bootstrap, work, 1, PARTITIONS) as warm:
-        warm.measure(article_lines(corpus, articles, "warm0"))
+        warm.drain(article_lines(corpus, articles, "warm0"))
 
 
 def kafka_section(bootstrap: str, work: Path, corpus: Corpus, args: argparse.Namespace) -> dict:
@@ -134,10 +134,12 @@ def kafka_section(bootstrap: str, work: Path, corpus: Corpus, args: argparse.Nam
     _say("warming the broker up")
     warm_up_broker(bootstrap, work, corpus, args.articles)
     with Workers(bootstrap, work, 1, PARTITIONS) as one:
-        _say("one worker: warm-up, throughput")
-        one.measure(article_lines(corpus, 200, "warm1"))
-        results["one_worker"] = summary(one.measure(article_lines(corpus, args.articles, "one")))
-        rate = results["one_worker"]["per_s"] / 2
+        _say("one worker: warm-up, throughput (backlog, then while producing)")
+        one.drain(article_lines(corpus, 200, "warm1"))
+        results["one_worker"] = summary(one.drain(article_lines(corpus, args.articles, "one")))
+        stream = one.measure(article_lines(corpus, args.articles, "stream"))
+        results["one_worker_stream"] = summary(stream)
+        rate = results["one_worker"]["per_s"] / 2  # half the maximum, the backlog rate
         count = max(100, int(rate * args.latency_s))
         _say(f"one worker: latency at {rate:.0f}/s for {count} articles")
         latency = summary(one.measure(article_lines(corpus, count, "lat"), rate=rate))
@@ -146,7 +148,7 @@ def kafka_section(bootstrap: str, work: Path, corpus: Corpus, args: argparse.Nam
         within = args.tuned_within_s
         with Workers(bootstrap, work, 1, PARTITIONS, batch_within_s=within) as tuned:
             _say(f"one worker, batch_within_s={within}: latency at {rate:.0f}/s")
-            tuned.measure(article_lines(corpus, 200, "warm3"))
+            tuned.drain(article_lines(corpus, 200, "warm3"))
             latency = summary(tuned.measure(article_lines(corpus, count, "tuned"), rate=rate))
         results["latency_half_load_tuned"] = {
             **latency,
@@ -155,9 +157,9 @@ def kafka_section(bootstrap: str, work: Path, corpus: Corpus, args: argparse.Nam
         }
     with Workers(bootstrap, work, 1, PARTITIONS, scoring="process") as child:
         _say("one worker scoring in a child process: warm-up, throughput")
-        child.measure(article_lines(corpus, 200, "warm4"))
+        child.drain(article_lines(corpus, 200, "warm4"))
         results["one_worker_process"] = summary(
-            child.measure(article_lines(corpus, args.articles, "process"))
+            child.drain(article_lines(corpus, args.articles, "process"))
         )
     _say(f"naive loop: {args.naive_articles} articles")
     naive = run_naive(
@@ -166,8 +168,8 @@ def kafka_section(bootstrap: str, work: Path, corpus: Corpus, args: argparse.Nam
     results["naive_loop"] = summary(naive)
     with Workers(bootstrap, work, 2, PARTITIONS) as two:
         _say("two workers: warm-up, throughput")
-        two.measure(article_lines(corpus, 200, "warm2"))
-        results["two_workers"] = summary(two.measure(article_lines(corpus, args.articles, "two")))
+        two.drain(article_lines(corpus, 200, "warm2"))
+        results["two_workers"] = summary(two.drain(article_lines(corpus, args.articles, "two")))
     return results
 
 
