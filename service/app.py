@@ -25,6 +25,8 @@ from service.scorer import Scorer
 from service.settings import Settings
 
 TIERS = ("high", "medium", "low")
+# Under the broker's default message.max.bytes (~1 MB), which caps a record batch.
+PRODUCER_BATCH_BYTES = 512 * 1024
 
 
 @dataclass
@@ -108,6 +110,10 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         broker_commit_every=max(100, settings.batch_size),
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),
+        # The producer sends one request at a time per broker, holding at most one
+        # batch per partition: at Faust's 16 KB a batch of decisions took several
+        # round trips to publish (publishing 256 took ~35 ms, ~15 ms with large batches).
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
     )
     app.transport.Consumer = ReadCommittedConsumer  # type: ignore[misc]  # this app only
     # Faust's own sensors (messages, commits, rebalances, …) in the same registry,

@@ -91,7 +91,7 @@ def _java(
     return [
         "java",
         f"-Xmx{heap}",
-        "-Xms128m",
+        f"-Xms{heap}",  # all of it from the start: fewer GC cycles than growing into it
         "-XX:+UseG1GC",
         "-XX:MaxGCPauseMillis=20",
         "-Djava.awt.headless=true",
