@@ -51,13 +51,15 @@ def read_lines(path: Path) -> list[bytes]:
 
 
 def key_of(line: bytes) -> bytes | None:
-    """The article id as UTF-8 key bytes, or None when the line has no usable id."""
+    """The article id as UTF-8 key bytes, or None when the line has no usable id: the
+    worker would dead-letter it anyway (``id`` must be a non-empty string)."""
     try:
         article = json.loads(line)
     except ValueError:
         return None
-    if isinstance(article, dict) and isinstance(article.get("id"), str | int):
-        return str(article["id"]).encode()
+    article_id = article.get("id") if isinstance(article, dict) else None
+    if isinstance(article_id, str) and article_id.strip():
+        return article_id.encode()
     return None
 
 
@@ -86,7 +88,7 @@ def batches(
         if key is None and not raw:
             summary.skipped += 1
             if len(summary.problems) < 5:
-                summary.problems.append(f"line {number}: not a JSON object with an id")
+                summary.problems.append(f"line {number}: not a JSON object with a string id")
             continue
         yield key, line
 

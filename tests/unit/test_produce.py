@@ -7,7 +7,9 @@ from service.produce import ProduceSummary, RateLimiter, batches, key_of
 
 def test_key_is_the_article_id() -> None:
     assert key_of(b'{"id": "a-1", "text": "x"}') == b"a-1"
-    assert key_of(b'{"id": 7, "text": "x"}') == b"7"
+    # the worker dead-letters these (wrong_type, empty_id): not sent, counted as skipped
+    assert key_of(b'{"id": 7, "text": "x"}') is None
+    assert key_of(b'{"id": " ", "text": "x"}') is None
     assert key_of(b'{"text": "no id"}') is None
     assert key_of(b"[1, 2]") is None
     assert key_of(b"{broken") is None
@@ -17,7 +19,9 @@ def test_invalid_lines_are_skipped_unless_raw() -> None:
     lines = [b'{"id": "a"}', b"oops", b'{"id": "b"}']
     summary = ProduceSummary()
     assert [k for k, _ in batches(lines, False, summary)] == [b"a", b"b"]
-    assert summary.skipped == 1 and summary.problems == ["line 2: not a JSON object with an id"]
+    assert summary.skipped == 1 and summary.problems == [
+        "line 2: not a JSON object with a string id"
+    ]
     raw = ProduceSummary()
     assert [v for _, v in batches(lines, True, raw)] == lines and raw.skipped == 0
 
