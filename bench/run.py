@@ -40,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tuned-within-s",
         type=float,
-        default=0.05,
+        default=0.0,
         help="also measure latency with this CLAIMWATCH_BATCH_WITHIN_S (0: skip)",
     )
     parser.add_argument("--bootstrap", default=None, help="use this Kafka instead of our own")
@@ -139,13 +139,20 @@ def kafka_section(bootstrap: str, work: Path, corpus: Corpus, args: argparse.Nam
         results["one_worker"] = summary(one.drain(article_lines(corpus, args.articles, "one")))
         stream = one.measure(article_lines(corpus, args.articles, "stream"))
         results["one_worker_stream"] = summary(stream)
-        rate = results["one_worker"]["per_s"] / 2  # half the maximum, the backlog rate
-        count = max(100, int(rate * args.latency_s))
-        _say(f"one worker: latency at {rate:.0f}/s for {count} articles")
-        latency = summary(one.measure(article_lines(corpus, count, "lat"), rate=rate))
-        results["latency_half_load"] = {**latency, "input_rate_per_s": rate}
+        # A latency run produces on the same cores as the worker, so its "half the
+        # maximum" is half the maximum measured that way; half the backlog one too.
+        backlog_rate = results["one_worker"]["per_s"]
+        maxima = {"latency_half_load": stream.rate, "latency_half_backlog": backlog_rate}
+        for name, maximum in maxima.items():
+            rate = maximum / 2
+            count = max(100, int(rate * args.latency_s))
+            _say(f"one worker: latency at {rate:.0f}/s for {count} articles")
+            latency = summary(one.measure(article_lines(corpus, count, name), rate=rate))
+            results[name] = {**latency, "input_rate_per_s": rate}
     if args.tuned_within_s:
         within = args.tuned_within_s
+        rate = results["latency_half_load"]["input_rate_per_s"]
+        count = results["latency_half_load"]["articles"]
         with Workers(bootstrap, work, 1, PARTITIONS, batch_within_s=within) as tuned:
             _say(f"one worker, batch_within_s={within}: latency at {rate:.0f}/s")
             tuned.drain(article_lines(corpus, 200, "warm3"))
