@@ -4,10 +4,9 @@ Either way the event loop never waits behind the model. In a thread the model an
 the loop share one GIL; a child process scores on another core while the loop keeps
 the GIL to itself, at the price of pickling each batch both ways and a second copy
 of the model (~150 MB). ``make bench`` measures both side by side: on the 2-core
-machine this was built on, where the broker and the producer share the cores, the
-two are within run-to-run noise of each other (process ÷ thread 0.98 to 1.21 over
-five runs), so the thread, cheaper in memory, is the default; the process is for
-machines with cores to spare.
+machine this was built on, where the broker shares the cores, neither wins
+(process ÷ thread between 0.77 and 1.21 over eight bench runs), so the thread,
+cheaper in memory, is the default; the process is for machines with cores to spare.
 
 The model goes to the child once per version (pickled in memory between our own two
 processes, never from a file); every batch names the sha256 it expects, so a batch
