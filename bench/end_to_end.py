@@ -50,7 +50,7 @@ class Outcome:
     started_ms: int | None = None  # backlog: when the transaction committed
     peak_rss_mb: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)  # per worker, with its scoring process
-    bench_cpu_s: float = 0.0  # this process: the producer and the reader of decisions
+    bench_cpu_s: float = 0.0  # this process during the run: its producer, the offset watch
     machine_cpu_s: float = 0.0  # every core's busy time, whoever used it (the broker too)
 
     @property
@@ -308,11 +308,9 @@ class Workers:
             machine_cpu_s = machine_busy_seconds() - machine_before
         outcome = collect(settings, settings.topic_scored, ids_of(lines), 300)
         outcome.started_ms = started_ms if held else None
-        outcome.cpu_s, outcome.bench_cpu_s, outcome.machine_cpu_s = (
-            cpu_s,
-            bench_cpu_s,
-            machine_cpu_s,
-        )
+        outcome.cpu_s = cpu_s
+        outcome.bench_cpu_s = bench_cpu_s
+        outcome.machine_cpu_s = machine_cpu_s
         outcome.peak_rss_mb = [family_peak_rss_mb(pid) for pid in self.pids()]
         return outcome
 
