@@ -103,11 +103,15 @@ def create_topics(settings: Settings) -> None:
         admin.close()
 
 
+def article_producer(settings: Settings, **config: Any) -> KafkaProducer:
+    return KafkaProducer(
+        **settings.kafka_client_config(), linger_ms=5, max_request_size=4_000_000, **config
+    )
+
+
 def send(settings: Settings, lines: list[bytes], rate: float | None = None) -> None:
     """Produce ``lines`` to the articles topic (keys = ids), at ``rate`` per second if given."""
-    producer = KafkaProducer(
-        **settings.kafka_client_config(), acks="all", linger_ms=5, max_request_size=4_000_000
-    )
+    producer = article_producer(settings, acks="all")
     try:
         summary = produce_lines(producer, settings.topic_articles, lines, rate=rate)
     finally:
@@ -120,12 +124,7 @@ def send(settings: Settings, lines: list[bytes], rate: float | None = None) -> N
 def backlog(settings: Settings, lines: list[bytes]) -> Iterator[Callable[[], None]]:
     """Put ``lines`` on the articles topic in one open transaction; yields the function
     that commits it. Until then no reader of committed messages sees any of them."""
-    producer = KafkaProducer(
-        **settings.kafka_client_config(),
-        transactional_id=f"bench-{settings.app_id}",
-        linger_ms=5,
-        max_request_size=4_000_000,
-    )
+    producer = article_producer(settings, transactional_id=f"bench-{settings.app_id}")
     try:
         producer.init_transactions()
         producer.begin_transaction()
@@ -286,33 +285,43 @@ class Workers:
     def measure(self, lines: list[bytes], rate: float | None = None, held: bool = False) -> Outcome:
         """Produce ``lines`` (held back in a transaction, at ``rate`` per second, or flat
         out) and collect every decision, with the CPU each party used meanwhile."""
-        settings = self.settings
-        with (
-            closing(RecordCount(settings, settings.topic_scored)) as decisions,
-            backlog(settings, lines) if held else nullcontext() as release,
-        ):
-            expected = decisions.now() + len(lines)
-            cpu_before = [family_cpu_seconds(pid) for pid in self.pids()]
-            bench_before, machine_before = time.process_time(), machine_busy_seconds()
-            started_ms = int(time.time() * 1000)
-            if release is not None:
-                release()
-            else:
-                send(settings, lines, rate)
-            decisions.wait_for(expected, 300)
-            cpu_s = [
-                family_cpu_seconds(pid) - before
-                for pid, before in zip(self.pids(), cpu_before, strict=True)
-            ]
-            bench_cpu_s = time.process_time() - bench_before
-            machine_cpu_s = machine_busy_seconds() - machine_before
-        outcome = collect(settings, settings.topic_scored, ids_of(lines), 300)
-        outcome.started_ms = started_ms if held else None
-        outcome.cpu_s = cpu_s
-        outcome.bench_cpu_s = bench_cpu_s
-        outcome.machine_cpu_s = machine_cpu_s
-        outcome.peak_rss_mb = [family_peak_rss_mb(pid) for pid in self.pids()]
-        return outcome
+        return measure(self.settings, self.pids(), lines, rate, held, timeout_s=300)
+
+
+def measure(
+    settings: Settings,
+    pids: list[int],
+    lines: list[bytes],
+    rate: float | None,
+    held: bool,
+    timeout_s: float,
+) -> Outcome:
+    """One run of the processes ``pids`` (each with its children) over ``lines``."""
+    with (
+        closing(RecordCount(settings, settings.topic_scored)) as decisions,
+        backlog(settings, lines) if held else nullcontext() as release,
+    ):
+        expected = decisions.now() + len(lines)
+        cpu_before = [family_cpu_seconds(pid) for pid in pids]
+        bench_before, machine_before = time.process_time(), machine_busy_seconds()
+        started_ms = int(time.time() * 1000)
+        if release is not None:
+            release()
+        else:
+            send(settings, lines, rate)
+        decisions.wait_for(expected, timeout_s)
+        cpu_s = [
+            family_cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)
+        ]
+        bench_cpu_s = time.process_time() - bench_before
+        machine_cpu_s = machine_busy_seconds() - machine_before
+    outcome = collect(settings, settings.topic_scored, ids_of(lines), timeout_s)
+    outcome.started_ms = started_ms if held else None
+    outcome.cpu_s = cpu_s
+    outcome.bench_cpu_s = bench_cpu_s
+    outcome.machine_cpu_s = machine_cpu_s
+    outcome.peak_rss_mb = [family_peak_rss_mb(pid) for pid in pids]
+    return outcome
 
 
 def run_naive(bootstrap: str, work: Path, lines: list[bytes], partitions: int) -> Outcome:
@@ -330,18 +339,7 @@ def run_naive(bootstrap: str, work: Path, lines: list[bytes], partitions: int) -
         assert process.stdout is not None
         if process.stdout.readline().strip() != "ready":
             raise RuntimeError("the naive loop did not start")
-        with (
-            closing(RecordCount(settings, settings.topic_scored)) as decisions,
-            backlog(settings, lines) as release,
-        ):
-            cpu_before = cpu_seconds(process.pid)
-            started_ms = int(time.time() * 1000)
-            release()
-            decisions.wait_for(len(lines), 600)  # a new topic: nothing on it before
-            cpu_s = [cpu_seconds(process.pid) - cpu_before]
-        outcome = collect(settings, settings.topic_scored, ids_of(lines), 60)
-        outcome.started_ms, outcome.cpu_s = started_ms, cpu_s
-        outcome.peak_rss_mb = [proc_status_mb(process.pid, "VmHWM")]
+        outcome = measure(settings, [process.pid], lines, None, held=True, timeout_s=600)
         process.wait(60)
     finally:
         if process.poll() is None:

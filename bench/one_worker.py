@@ -3,9 +3,10 @@
 ``python -m bench.one_worker [--rounds 2] [--articles 4000] [--stream]
 [--set batch_size=256 ...]`` starts its own broker, warms it up, then per round
 starts a fresh worker on new topics and prints its throughput draining a backlog
-(or, with ``--stream``, while the bench produces) and where the CPU went. To compare two versions of
-the code, run it in both checkouts one after the other, twice (A B A B): runs on this
-kind of machine vary by ±10%, so one run each proves little.
+(or, with ``--stream``, while the bench produces) and where the CPU went. To
+compare two versions of the code, run it in both checkouts one after the other,
+twice (A B A B): runs on this kind of machine vary by ±10%, so one run each proves
+little.
 """
 
 from __future__ import annotations
