@@ -33,9 +33,9 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from service.produce import produce_lines
+from service.kafka.produce import produce_lines
+from service.kafka.topics import TopicSpec, admin_client, ensure_topics
 from service.settings import Settings
-from service.topics import TopicSpec, admin_client, ensure_topics
 from tests.integration.worker_proc import WorkerProcess, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

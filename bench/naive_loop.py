@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from models.article.assess import assess_batch
 from models.artifact import load_model
-from models.assess import assess_batch
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,21 +13,25 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from models.assess import assess_batch
-from models.pipeline import ClaimModel
-from service.batch import accept, score_and_route
-from service.records import RawMessage
+from models.article.assess import assess_batch
+from models.article.pipeline import ClaimModel
+from service.pipeline.batch import accept, score_and_route
+from service.pipeline.records import RawMessage
 from service.settings import Settings
 
 # Functions whose cumulative time explains the scoring path (cProfile names).
 PROFILE_PARTS: tuple[tuple[str, str, str], ...] = (
-    ("signal extraction (regex cues, sentences, pairs)", "models/signals.py", "extract_signals"),
+    (
+        "signal extraction (regex cues, sentences, pairs)",
+        "models/evidence/signals.py",
+        "extract_signals",
+    ),
     ("TF-IDF transform, body + lede (tokenize, vocab)", "feature_extraction/text.py", "transform"),
     ("  of which sklearn _count_vocab", "feature_extraction/text.py", "_count_vocab"),
-    ("  of which str.lower of full texts", "models/features.py", "document_text"),
+    ("  of which str.lower of full texts", "models/article/features.py", "document_text"),
     ("signal features + scaler", "sklearn/pipeline.py", "transform"),
     ("sparse hstack of feature blocks", "scipy/sparse/_construct.py", "hstack"),
-    ("linear + calibration (both heads)", "models/pipeline.py", "calibrated_linear_proba"),
+    ("linear + calibration (both heads)", "models/article/pipeline.py", "calibrated_linear_proba"),
 )
 
 

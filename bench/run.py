@@ -24,7 +24,7 @@ from bench.offline import assess_rate, profile_scoring, stages_rate
 from bench.report import render
 from models.artifact import load_model
 from service import kafka_cluster
-from service.kafka_local import KAFKA_VERSION, resolve_jars
+from service.kafka.launcher import KAFKA_VERSION, resolve_jars
 from service.settings import Settings, default_home
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,8 @@ from typing import Any
 
 import skops.io as sio
 
+from models.article.pipeline import ClaimModel
 from models.errors import ModelError
-from models.pipeline import ClaimModel
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_NAME = "claimwatch-contested"
@@ -28,9 +28,9 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "builtins.tuple",
     "builtins.slice",
     "collections.defaultdict",
-    "models.features.SignalFeatures",
-    "models.features.document_lede",
-    "models.features.document_text",
+    "models.article.features.SignalFeatures",
+    "models.article.features.document_lede",
+    "models.article.features.document_text",
     "numpy.dtype",
     "numpy.float64",
     "numpy.int64",

@@ -16,7 +16,7 @@ from typing import Any
 from service.errors import ConfigError
 
 PREFIX = "CLAIMWATCH_"
-SCORING_MODES = ("process", "thread")  # where batches are scored (service/scorer.py)
+SCORING_MODES = ("process", "thread")  # where batches are scored (service/worker/scorer.py)
 
 
 def default_home() -> Path:
@@ -67,7 +67,7 @@ class Settings:
     batch_within_s: float = 0.02
     max_text_bytes: int = 200_000
     processing_guarantee: str = "at_least_once"
-    scoring: str = "thread"  # or "process": where batches are scored (service/scorer.py)
+    scoring: str = "thread"  # or "process": where batches are scored (service/worker/scorer.py)
     session_timeout_s: float = 60.0  # a dead worker's partitions move after this long
     data_dir: Path | None = None
     log_format: str = "text"

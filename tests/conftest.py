@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from service import kafka_cluster
-from service.kafka_local import resolve_jars
+from service.kafka import cluster as kafka_cluster
+from service.kafka.launcher import resolve_jars
+from service.kafka.topics import TopicSpec, admin_client, ensure_topics
 from service.settings import Settings, default_home
-from service.topics import TopicSpec, admin_client, ensure_topics
 
 
 def _home() -> Path:

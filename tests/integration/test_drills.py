@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from service import kafka_cluster
-from service.kafka_local import Cluster, resolve_jars
+from service.kafka import cluster as kafka_cluster
+from service.kafka.launcher import Cluster, resolve_jars
+from service.kafka.topics import TopicSpec, admin_client, ensure_topics
 from service.settings import Settings
-from service.topics import TopicSpec, admin_client, ensure_topics
 from tests.conftest import _home
 from tests.integration.worker_proc import (
     TopicReader,

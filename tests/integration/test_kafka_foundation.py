@@ -11,11 +11,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer
 
-from service import kafka_cluster
-from service.cli import main
-from service.kafka_local import BrokerExitedError, JarsMissingError, PortBusyError, resolve_jars
+from service.cli.main import main
+from service.kafka import cluster as kafka_cluster
+from service.kafka.launcher import BrokerExitedError, JarsMissingError, PortBusyError, resolve_jars
+from service.kafka.topics import TopicSpec, admin_client, ensure_topics
 from service.settings import Settings, default_home
-from service.topics import TopicSpec, admin_client, ensure_topics
 from tests.conftest import _home
 
 

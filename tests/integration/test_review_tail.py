@@ -68,7 +68,7 @@ def tail(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-m",
-            "service.cli",
+            "service.cli.main",
             "review",
             "tail",
             "--from-beginning",

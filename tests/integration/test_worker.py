@@ -18,8 +18,8 @@ from typing import Any
 
 from worker_proc import TopicReader, WorkerProcess, article, produce, synthetic_text, wait_until
 
+from models.article.assess import assess_batch
 from models.artifact import load_model
-from models.assess import assess_batch
 from service.settings import Settings
 
 SOURCES = ("wire", "blog", None)  # None: no source field → counted as "unknown"

@@ -121,7 +121,7 @@ def test_articles_of_an_aborted_upstream_transaction_are_never_scored(
     broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
     # Faust reads uncommitted messages unless it runs exactly-once; the worker reads
-    # committed ones in both guarantees (service/app.py: ReadCommittedConsumer).
+    # committed ones in both guarantees (service/worker/app.py: ReadCommittedConsumer).
     create_topics(partitions=2)
     settings = replace(broker_settings, topic_partitions=2)
     reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])

@@ -17,7 +17,7 @@ from typing import Any
 
 from faust.transport.consumer import Consumer
 
-from service.cli import main
+from service.cli.main import main
 
 TOPIC = os.environ["CLAIMWATCH_TOPIC_ARTICLES"]
 TAIL = int(os.environ["LOSE_TAIL_MESSAGES"])

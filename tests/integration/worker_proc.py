@@ -62,7 +62,11 @@ class WorkerProcess:
     """One `claimwatch worker` subprocess with its own web port and log file."""
 
     def __init__(
-        self, settings: Settings, log_dir: Path, name: str = "worker", module: str = "service.cli"
+        self,
+        settings: Settings,
+        log_dir: Path,
+        name: str = "worker",
+        module: str = "service.cli.main",
     ) -> None:
         self.port = free_port()
         self.settings = settings

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.metrics import DOMAIN_METRICS, EXPORTED_METRICS, HISTOGRAMS
+from service.worker.metrics import DOMAIN_METRICS, EXPORTED_METRICS, HISTOGRAMS
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "claimwatch-dashboard.json"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.cli import COMMAND_MODULES, build_parser
+from service.cli.main import COMMAND_MODULES, build_parser
 from service.settings import PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ K8S = DEPLOY / "k8s"
 SETTING_VARIABLES = {PREFIX + f.name.upper() for f in fields(Settings)}
 WEB_PORT = Settings().web_port
 # Subcommands the deploy files name before their module is written; skipped (not
-# passed) until service/commands/<name>.py exists, then checked like the others.
+# passed) until service/cli/<name>.py exists, then checked like the others.
 PENDING_COMMANDS = {"worker"}
 
 
@@ -229,8 +229,8 @@ def test_compose_kafka_matches_the_local_launcher_version() -> None:
 @pytest.mark.parametrize(("where", "argv"), claimwatch_commands())
 def test_deploy_commands_are_real_subcommands(where: str, argv: list[str]) -> None:
     name = argv[0]
-    if name in PENDING_COMMANDS and not (ROOT / "service" / "commands" / f"{name}.py").exists():
-        pytest.skip(f"{where}: `claimwatch {name}` is not written yet (service/commands/{name}.py)")
+    if name in PENDING_COMMANDS and not (ROOT / "service" / "cli" / f"{name}.py").exists():
+        pytest.skip(f"{where}: `claimwatch {name}` is not written yet (service/cli/{name}.py)")
     assert name in COMMAND_MODULES, f"{where}: `claimwatch {name}` is not a subcommand"
     parser = build_parser()
     try:

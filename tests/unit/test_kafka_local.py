@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.kafka_local import (
+from service.kafka.launcher import (
     Cluster,
     JavaError,
     MavenError,

@@ -23,7 +23,9 @@ ARTICLE = "The minister allegedly met the lobbyist; she denied any meeting."
 
 
 def make_record(message: str = "flagged %s", *args: object, **extra: object) -> logging.LogRecord:
-    record = logging.LogRecord("service.decide", logging.INFO, __file__, 1, message, args, None)
+    record = logging.LogRecord(
+        "service.pipeline.decide", logging.INFO, __file__, 1, message, args, None
+    )
     for key, value in extra.items():
         setattr(record, key, value)
     return record
@@ -46,7 +48,7 @@ def test_json_line_has_the_fixed_fields_and_the_decision_context() -> None:
     assert "\n" not in line
     entry = json.loads(line)
     assert entry["level"] == "INFO"
-    assert entry["logger"] == "service.decide"
+    assert entry["logger"] == "service.pipeline.decide"
     assert entry["message"] == "flagged a-1"
     assert entry["ts"].endswith("+00:00")
     assert (entry["article_id"], entry["partition"], entry["offset"]) == ("a-1", 2, 41)
@@ -71,7 +73,7 @@ def test_multiline_messages_and_tracebacks_stay_on_one_json_line() -> None:
         import sys
 
         record = logging.LogRecord(
-            "service.agent", logging.ERROR, __file__, 1, "two\nlines", None, sys.exc_info()
+            "service.worker.agent", logging.ERROR, __file__, 1, "two\nlines", None, sys.exc_info()
         )
     line = JsonFormatter().format(record)
     assert "\n" not in line
@@ -87,7 +89,7 @@ def test_values_json_cannot_encode_are_written_as_text() -> None:
 
 def test_text_lines_carry_the_context_as_key_value_pairs() -> None:
     line = TextFormatter().format(make_record("flagged", article_id="a-1", offset=41))
-    assert line.endswith("INFO service.decide: flagged article_id=a-1 offset=41")
+    assert line.endswith("INFO service.pipeline.decide: flagged article_id=a-1 offset=41")
 
 
 @pytest.mark.usefixtures("restore_root_logging")
@@ -96,7 +98,7 @@ def test_configure_logging_routes_the_root_logger(
     log_format: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     configure_logging(Settings(log_format=log_format, log_level="warning"))
-    log = logging.getLogger("service.route")
+    log = logging.getLogger("service.pipeline.route")
     log.info("hidden")
     log.warning("dead letter", extra={"article_id": "a-9", "code": "invalid_json"})
     lines = capsys.readouterr().err.splitlines()
@@ -109,7 +111,8 @@ def test_configure_logging_routes_the_root_logger(
             "WARNING",
         )
     else:
-        assert "WARNING service.route: dead letter article_id=a-9 code=invalid_json" in lines[0]
+        expected = "WARNING service.pipeline.route: dead letter article_id=a-9 code=invalid_json"
+        assert expected in lines[0]
 
 
 def test_logging_config_is_a_fresh_dict_config_for_faust() -> None:

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from service.metrics import (
+from service.worker.metrics import (
     DOMAIN_METRICS,
     EXPORTED_METRICS,
     HISTOGRAMS,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from service.produce import ProduceSummary, RateLimiter, batches, key_of
+from service.kafka.produce import ProduceSummary, RateLimiter, batches, key_of
 
 
 def test_key_is_the_article_id() -> None:

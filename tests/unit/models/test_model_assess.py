@@ -7,9 +7,9 @@ import pytest
 from model_samples import RECORD_FIELDS
 from sample_texts import DESIGN_EXAMPLE as DESIGN
 
+from models.article.assess import assess_batch
+from models.article.pipeline import ClaimModel
 from models.artifact import load_model
-from models.assess import assess_batch
-from models.pipeline import ClaimModel
 
 ORDINARY = (
     "The city council approved a new budget on Monday that raises spending on schools and "

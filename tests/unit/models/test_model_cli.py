@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from model_samples import RECORD_FIELDS as FIELDS
 
-from service.cli import main
+from service.cli.main import main
 
 DESIGN = (
     "IMIS claimed that its fighters confronted US troops. The US-led coalition denied "

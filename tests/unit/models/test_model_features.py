@@ -11,8 +11,8 @@ from sklearn.utils.estimator_checks import (
     check_no_attributes_set_in_init,
 )
 
-from models.features import SignalFeatures
-from models.signals import extract_signals
+from models.article.features import SignalFeatures
+from models.evidence.signals import extract_signals
 
 TEXTS = ["He denied it.", "Reportedly, they claimed it. Critics say no.", ""]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.article.pipeline import union_features
 from models.artifact import load_model
-from models.pipeline import union_features
 
 TEXTS = [
     "Officials denied the report, which claimed that the bridge had collapsed.",

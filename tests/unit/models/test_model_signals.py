@@ -7,8 +7,8 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.lexicon import CATEGORIES
-from models.signals import MAX_CUES, extract_signals
+from models.evidence.lexicon import CATEGORIES
+from models.evidence.signals import MAX_CUES, extract_signals
 
 
 def cue_at(text: str, phrase: str, occurrence: int = 0) -> tuple[int, int]:
@@ -183,7 +183,7 @@ def _first_letters(parsed: object) -> set[str]:
 def test_first_letter_lookahead_covers_every_phrase() -> None:
     from re import _parser  # type: ignore[attr-defined]
 
-    from models.lexicon import _PHRASES, FIRST_LETTERS
+    from models.evidence.lexicon import _PHRASES, FIRST_LETTERS
 
     for phrases in _PHRASES.values():
         for phrase in phrases:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from models.artifact import load_model
-from service.cli import main
+from service.cli.main import main
 
 HEDGED = (
     "Reports claimed that {t} happened, but officials denied it. The footage "

@@ -1,13 +1,13 @@
 """The review side reads what the model's signal extractor actually writes.
 
-A contract test: the records here are built from ``models.signals`` output, so a
+A contract test: the records here are built from ``models.evidence.signals`` output, so a
 change of field names on either side shows up as a failure here, not as a blank
 page in front of a reviewer.
 """
 
 from __future__ import annotations
 
-from models.signals import extract_signals
+from models.evidence.signals import extract_signals
 from service.review import pages
 from service.review.records import read_review_record
 from service.review.render import render_terminal

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from review_factory import DEFAULT_TEXT, make_record
 
-from service.cli import main
+from service.cli.main import main
 from service.review.records import Verdict, read_review_record
 from service.review.store import ReviewStore
 from service.review.verdicts import (

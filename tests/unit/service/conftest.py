@@ -8,10 +8,10 @@ import orjson
 import pytest
 from service_samples import POISON
 
+from models.article.pipeline import ClaimModel, Scores
 from models.artifact import load_model
-from models.pipeline import ClaimModel, Scores
-from models.signals import ArticleSignals
-from service.records import RawMessage
+from models.evidence.signals import ArticleSignals
+from service.pipeline.records import RawMessage
 
 
 @pytest.fixture(scope="session")

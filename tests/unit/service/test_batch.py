@@ -9,11 +9,11 @@ from typing import Any
 import orjson
 from service_samples import CONTESTED, ORDINARY, POISON
 
-from models.assess import assess_batch
-from models.pipeline import ClaimModel
-from service.batch import accept, score_and_route
-from service.dedupe import remember
-from service.records import ERROR_CODES, DeadLetter, RawMessage
+from models.article.assess import assess_batch
+from models.article.pipeline import ClaimModel
+from service.pipeline.batch import accept, score_and_route
+from service.pipeline.dedupe import remember
+from service.pipeline.records import ERROR_CODES, DeadLetter, RawMessage
 from service.settings import Topics
 
 LIMIT = 2000

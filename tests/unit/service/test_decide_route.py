@@ -7,12 +7,12 @@ from collections.abc import Callable
 import orjson
 from service_samples import CONTESTED
 
-from models.assess import assess_batch
-from models.pipeline import ClaimModel
-from service.decide import decision_record, review_record
-from service.dedupe import Fresh, content_hash
-from service.records import Article, DeadLetter, RawMessage
-from service.route import Outgoing, route_dead_letter, route_decision
+from models.article.assess import assess_batch
+from models.article.pipeline import ClaimModel
+from service.pipeline.decide import decision_record, review_record
+from service.pipeline.dedupe import Fresh, content_hash
+from service.pipeline.records import Article, DeadLetter, RawMessage
+from service.pipeline.route import Outgoing, route_dead_letter, route_decision
 from service.settings import Topics
 
 SCORED_AT = 1_700_000_000_250

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.decode import decode
-from service.records import Rejected
+from service.pipeline.decode import decode
+from service.pipeline.records import Rejected
 
 LIMIT = 1000
 

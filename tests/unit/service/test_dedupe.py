@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.dedupe import content_hash, remember, split_duplicates
-from service.records import Article
+from service.pipeline.dedupe import content_hash, remember, split_duplicates
+from service.pipeline.records import Article
 
 
 def art(article_id: str, text: str, title: str | None = None) -> Article:

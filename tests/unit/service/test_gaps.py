@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.gaps import GapGuard, StallWatch, Verdict
+from service.worker.gaps import GapGuard, StallWatch, Verdict
 
 P0, P1 = "articles:0", "articles:1"
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from service import agent
-from service.agent import BatchLoop
-from service.microbatch import MicroBatcher
+from service.worker import agent
+from service.worker.agent import BatchLoop
+from service.worker.microbatch import MicroBatcher
 
 
 def run(coroutine: Any) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from service_samples import CONTESTED, ORDINARY, POISON
 
-from models.assess import assess_batch
-from models.pipeline import ClaimModel
-from service.dedupe import Fresh
-from service.records import Article
-from service.score import score_batch
+from models.article.assess import assess_batch
+from models.article.pipeline import ClaimModel
+from service.pipeline.dedupe import Fresh
+from service.pipeline.records import Article
+from service.pipeline.score import score_batch
 
 
 def fresh(article_id: str, text: str) -> Fresh:

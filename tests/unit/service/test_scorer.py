@@ -9,11 +9,11 @@ from collections.abc import Callable
 import pytest
 from service_samples import CONTESTED, ORDINARY
 
-from models.pipeline import ClaimModel
-from service.batch import Routed, accept, score_and_route
-from service.records import RawMessage
-from service.scorer import Scorer, _score_in_child
+from models.article.pipeline import ClaimModel
+from service.pipeline.batch import Routed, accept, score_and_route
+from service.pipeline.records import RawMessage
 from service.settings import Topics
+from service.worker.scorer import Scorer, _score_in_child
 
 LIMIT = 200_000
 TOPICS = Topics()

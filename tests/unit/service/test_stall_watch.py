@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from service import agent
-from service.gaps import GapGuard, StallWatch
-from service.microbatch import MicroBatcher
+from service.worker import stalls
+from service.worker.gaps import GapGuard, StallWatch
+from service.worker.microbatch import MicroBatcher
 
 
 class TP(NamedTuple):
@@ -79,7 +79,7 @@ class FakeWorker:
 
 @pytest.fixture(autouse=True)
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(agent, "WATCH_EVERY_S", 0.01)
+    monkeypatch.setattr(stalls, "WATCH_EVERY_S", 0.01)
 
 
 def watch_for(seconds: float, worker: FakeWorker, guard: GapGuard, watch: StallWatch) -> None:
@@ -87,7 +87,7 @@ def watch_for(seconds: float, worker: FakeWorker, guard: GapGuard, watch: StallW
 
     async def scenario() -> None:
         task = asyncio.ensure_future(
-            agent.watch_for_stalls(worker, guard, watch, batches)  # type: ignore[arg-type]
+            stalls.watch_for_stalls(worker, guard, watch, batches)  # type: ignore[arg-type]
         )
         await asyncio.sleep(seconds)
         task.cancel()

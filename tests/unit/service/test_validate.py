@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.decode import decode
-from service.records import ERROR_CODES, Rejected
-from service.validate import MAX_ID_CHARS, validate
+from service.pipeline.decode import decode
+from service.pipeline.records import ERROR_CODES, Rejected
+from service.pipeline.validate import MAX_ID_CHARS, validate
 
 LIMIT = 100
 

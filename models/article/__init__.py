@@ -1,0 +1,1 @@
+"""The article model: features from the evidence, the scikit-learn pipeline, assessment."""

@@ -1,0 +1,1 @@
+"""Evidence in one article: the cue lexicon, sentences and cues, claim ↔ denial pairs."""

@@ -1,0 +1,3 @@
+"""Training and evaluation: data loading, grouped cross-validation, thresholds, cards,
+reports.
+"""

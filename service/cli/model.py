@@ -1,0 +1,196 @@
+"""``claimwatch train | evaluate | score``: the model's command-line shell.
+
+Thin wrappers over :mod:`models`: parse arguments, call the pure functions,
+print progress to stderr and results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from models.article.assess import assess_batch
+from models.article.pipeline import ClaimModel
+from models.artifact import load_model
+from models.errors import ModelError
+from models.training.data import Corpus, load_corpus, load_extra
+from service.settings import Settings
+
+SCORE_BATCH = 256
+
+
+class InputError(ModelError):
+    """An article file for ``claimwatch score`` cannot be read."""
+
+    code = "input_invalid"
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def register(subparsers: Any) -> None:
+    train = subparsers.add_parser("train", help="train the contested-claim model")
+    train.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/data"),
+        help="data directory (fnc-1/, ordinary-news/)",
+    )
+    train.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra labelled JSONL (id, text, label); repeatable",
+    )
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=Path("models/artifacts"),
+        help="output directory for the artifact and its card",
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--version", default="0.1.0", help="model version for the card")
+    train.set_defaults(handler=run_train)
+
+    evaluate = subparsers.add_parser("evaluate", help="reproduce CV metrics, plots, thresholds")
+    evaluate.add_argument("--model", type=Path, default=None, help="artifact (.skops)")
+    evaluate.add_argument("--compare", type=Path, default=None, help="second artifact")
+    evaluate.add_argument("--data", type=Path, default=Path("../shared/data"))
+    evaluate.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra labelled JSONL used in training; repeatable",
+    )
+    evaluate.add_argument(
+        "--labelled",
+        type=Path,
+        action="append",
+        default=[],
+        help="held-out labelled JSONL to score directly; repeatable",
+    )
+    evaluate.add_argument("--out", type=Path, default=Path("reports/evaluate"))
+    evaluate.add_argument("--no-baselines", action="store_true")
+    evaluate.set_defaults(handler=run_evaluate)
+
+    score = subparsers.add_parser("score", help="score articles, one JSON record per line")
+    score.add_argument("path", help="a text file (one article), a .jsonl file, or - for stdin")
+    score.add_argument("--model", type=Path, default=None, help="artifact (.skops)")
+    score.add_argument("--threshold", type=float, default=None)
+    score.set_defaults(handler=run_score)
+
+
+def _model(path: Path | None, settings: Settings) -> ClaimModel:
+    return load_model(path if path is not None else settings.model_path)
+
+
+def run_train(args: argparse.Namespace, settings: Settings) -> int:
+    from models.training.train import train
+
+    corpus = load_corpus(args.data, args.extra)
+    _progress(
+        f"loaded {len(corpus.texts)} articles from {args.data}"
+        + (f" + {len(args.extra)} extra file(s)" if args.extra else "")
+    )
+    model, path = train(corpus, args.out, args.seed, _progress, args.version)
+    print(
+        json.dumps(
+            {
+                "artifact": str(path),
+                **model.info(),
+                "thresholds": model.card["thresholds"],
+                "cv_metrics": model.card["cv"]["metrics"],
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from models.training.evaluate import evaluate
+
+    model = _model(args.model, settings)
+    other = load_model(args.compare) if args.compare else None
+    corpus = load_corpus(args.data, args.extra)
+    labelled = None
+    if args.labelled:
+        labelled = Corpus()
+        for path in args.labelled:
+            load_extra(labelled, path)
+    report = evaluate(model, corpus, args.out, _progress, other, labelled, not args.no_baselines)
+    summary = {name: part["cv_metrics"] for name, part in report.items() if name != "baselines"}
+    print(
+        json.dumps(
+            {
+                "report": str(args.out / "report.json"),
+                "cv_metrics": summary,
+                "matches_card": report["model"]["matches_card"],
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def _articles(path: str, stdin: TextIO) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs, streamed: a .jsonl file, a plain text file, or stdin (either)."""
+    if path == "-":
+        first = stdin.readline()
+        if first.lstrip().startswith("{"):
+            yield from _jsonl(itertools.chain([first], stdin), "stdin")
+        else:
+            yield "stdin", first + stdin.read()
+        return
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"no such file: {path}")
+    with file.open(encoding="utf-8", errors="replace") as handle:
+        if file.suffix == ".jsonl":
+            yield from _jsonl(handle, path)
+        else:
+            yield file.stem, handle.read()
+
+
+def _jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[str, str]]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            article_id, text = str(record["id"]), record["text"]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{name}:{number}: expected a JSON object with id and text") from None
+        if not isinstance(text, str):
+            raise InputError(f"{name}:{number}: text must be a string")
+        yield article_id, text
+
+
+def run_score(args: argparse.Namespace, settings: Settings) -> int:
+    threshold = args.threshold if args.threshold is not None else settings.threshold
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise InputError(f"--threshold must be between 0 and 1, not {threshold}")
+    model = _model(args.model, settings)
+    batch: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        ids, texts = [b[0] for b in batch], [b[1] for b in batch]
+        for record in assess_batch(model, ids, texts, threshold):
+            sys.stdout.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+        batch.clear()
+
+    for article in _articles(args.path, sys.stdin):
+        batch.append(article)
+        if len(batch) >= SCORE_BATCH:
+            flush()
+    if batch:
+        flush()
+    return 0

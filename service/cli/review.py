@@ -1,0 +1,147 @@
+"""`claimwatch review tail|serve|add-user`: the reviewers' terminal view and web app."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from service.errors import ConfigError
+from service.kafka.tail import read_topic
+from service.review.app import build_app
+from service.review.auth import NAME, Authenticator, hash_password, read_users
+from service.review.consumer import FlaggedIntake
+from service.review.records import InvalidRecordError, ReviewRecord, read_review_record
+from service.review.render import render_terminal
+from service.review.store import ReviewStore
+from service.review.verdicts import VerdictPublisher
+from service.settings import Settings
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("review", help="review flagged articles (terminal or web)")
+    commands = parser.add_subparsers(dest="review_command", metavar="SUBCOMMAND", required=True)
+
+    tail = commands.add_parser("tail", help="follow articles.flagged and print each item")
+    tail.add_argument("--tier", action="append", help="only this tier (repeatable)")
+    tail.add_argument("--source", action="append", help="only this source (repeatable)")
+    tail.add_argument("--min-score", type=float, default=None, help="only items scoring >= X")
+    tail.add_argument("--json", action="store_true", help="print the review records as JSON lines")
+    tail.add_argument("--from-beginning", action="store_true", help="start at the oldest item")
+    tail.add_argument("--max", type=int, default=None, help="stop after N printed items")
+    tail.add_argument("--timeout", type=float, default=None, help="stop after N idle seconds")
+    tail.add_argument("--no-color", action="store_true", help="mark cues as [[cue]](category)")
+    tail.set_defaults(handler=review_tail)
+
+    serve = commands.add_parser("serve", help="run the review web app")
+    serve.add_argument("--host", default=None, help="listen address (CLAIMWATCH_REVIEW_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (CLAIMWATCH_REVIEW_PORT)")
+    serve.add_argument("--db", type=Path, default=None, help="SQLite file (CLAIMWATCH_REVIEW_DB)")
+    serve.set_defaults(handler=review_serve)
+
+    add_user = commands.add_parser("add-user", help="add or replace a reviewer's password")
+    add_user.add_argument("name", help="reviewer name (letters, digits, . _ @ + -)")
+    add_user.add_argument(
+        "--users-file", type=Path, default=None, help="users file (CLAIMWATCH_REVIEW_USERS)"
+    )
+    add_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add_user.set_defaults(handler=review_add_user)
+
+
+def review_db_path(settings: Settings, override: Path | None = None) -> Path:
+    """Where the review store lives: the flag, CLAIMWATCH_REVIEW_DB, or under the home dir."""
+    return override or settings.review_db or settings.home / "review.sqlite3"
+
+
+def wanted(record: ReviewRecord, args: argparse.Namespace) -> bool:
+    """Whether a record passes the tail filters (tier/source match case-insensitively)."""
+    if args.tier and record.tier.lower() not in {t.lower() for t in args.tier}:
+        return False
+    if args.source and record.source.lower() not in {s.lower() for s in args.source}:
+        return False
+    return args.min_score is None or record.score >= args.min_score
+
+
+def review_tail(args: argparse.Namespace, settings: Settings) -> int:
+    color = not args.no_color and sys.stdout.isatty()
+    printed = 0
+    for message in read_topic(
+        settings.kafka_client_config(),
+        settings.topic_flagged,
+        from_beginning=args.from_beginning,
+        idle_timeout_s=args.timeout,
+    ):
+        try:
+            record = read_review_record(message.value)
+        except InvalidRecordError as error:
+            print(f"claimwatch: skipping offset {message.offset}: {error}", file=sys.stderr)
+            continue
+        if not wanted(record, args):
+            continue
+        if args.json:
+            print(json.dumps(dict(record.raw), ensure_ascii=False), flush=True)
+        else:
+            print(render_terminal(record, color=color) + "\n", flush=True)
+        printed += 1
+        if args.max is not None and printed >= args.max:
+            break
+    return 0
+
+
+def authenticator(settings: Settings, store: ReviewStore) -> Authenticator:
+    users = read_users(settings.review_users) if settings.review_users else {}
+    return Authenticator(settings.review_token, users, store.secret("csrf_key"))
+
+
+def review_serve(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.review_host
+    port = args.port or settings.review_port
+    store = ReviewStore(review_db_path(settings, args.db), lock_seconds=settings.review_lock_s)
+    auth = authenticator(settings, store)
+    config = settings.kafka_client_config()
+    publisher = VerdictPublisher(store, config, settings.topic_verdicts)
+    intake = FlaggedIntake(store, config, settings.topic_flagged)
+    app = build_app(store, auth, publisher)
+
+    async def start_intake(_: web.Application) -> None:
+        intake.start()
+
+    async def stop_intake(_: web.Application) -> None:
+        intake.stop()
+
+    app.on_startup.append(start_intake)
+    app.on_cleanup.append(stop_intake)
+    print(f"claimwatch review: http://{host}:{port}/ (store {store.path})", flush=True)
+    try:
+        web.run_app(app, host=host, port=port, print=None, handle_signals=True)
+    finally:
+        store.close()
+    return 0
+
+
+def review_add_user(args: argparse.Namespace, settings: Settings) -> int:
+    path = args.users_file or settings.review_users
+    if path is None:
+        raise ConfigError("give --users-file or set CLAIMWATCH_REVIEW_USERS")
+    if not NAME.match(args.name):
+        raise ConfigError(f"reviewer name {args.name!r} may use letters, digits and . _ @ + -")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+    if len(password) < 8:
+        raise ConfigError("the password must have at least 8 characters")
+    users = read_users(path) if path.exists() else {}
+    users[args.name] = hash_password(password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{n}:{h}\n" for n, h in sorted(users.items())), encoding="utf-8")
+    path.chmod(0o600)
+    print(f"claimwatch: {args.name} can now sign in ({path})")
+    return 0

@@ -1,1 +1,0 @@
-"""Subcommands of the ``claimwatch`` CLI; each module exposes ``register(subparsers)``."""

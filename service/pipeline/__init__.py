@@ -1,0 +1,4 @@
+"""The path of one article: decode → validate → dedupe → score → decide → route.
+
+Plain functions over typed records; no Kafka, no Faust (see docs/architecture.md).
+"""

@@ -1,0 +1,58 @@
+"""Stage 5 — decide: the model's assessment → the decision and the review record.
+
+The threshold and tier come from the model card unless ``CLAIMWATCH_THRESHOLD``
+overrides them (applied by :mod:`service.pipeline.score` through ``assess_batch``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.article.assess import Assessment
+from service.pipeline.dedupe import Fresh
+from service.pipeline.records import RawMessage
+
+
+def decision_record(
+    item: Fresh, assessment: Assessment, message: RawMessage, scored_at_ms: int
+) -> dict[str, Any]:
+    """The compact decision for ``articles.scored`` (one per accepted article)."""
+    return {
+        "article_id": item.article.id,
+        "version": item.version,
+        "content_hash": item.content_hash,
+        "score": assessment.score,
+        "denial_score": assessment.denial_score,
+        "threshold": assessment.threshold,
+        "flagged": assessment.flagged,
+        "tier": assessment.tier,
+        "model": assessment.model,
+        "source": message.source(),
+        "received_at_ms": message.timestamp_ms,
+        "scored_at_ms": scored_at_ms,
+        "latency_ms": max(0, scored_at_ms - message.timestamp_ms),
+    }
+
+
+def review_record(
+    item: Fresh, assessment: Assessment, message: RawMessage, scored_at_ms: int
+) -> dict[str, Any]:
+    """Everything a reviewer needs to act on a flagged article (DESIGN.md)."""
+    article = item.article
+    record = assessment.to_dict()
+    record.update(
+        {
+            "title": article.get("title"),
+            "source": article.get("source"),
+            "url": article.get("url"),
+            "published_at": article.get("published_at"),
+            "text": article.text,
+            "version": item.version,
+            "content_hash": item.content_hash,
+            "kafka": message.source(),
+            "received_at_ms": message.timestamp_ms,
+            "scored_at_ms": scored_at_ms,
+            "latency_ms": max(0, scored_at_ms - message.timestamp_ms),
+        }
+    )
+    return record

@@ -1,0 +1,46 @@
+"""Stage 4 — score: one vectorized model call per micro-batch.
+
+If the batch call fails, each article is scored alone so that one poisonous article
+is dead-lettered with ``scoring_failed`` and the rest of the batch still goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from models.article.assess import Assessment, assess_batch
+from models.article.pipeline import ClaimModel
+from service.pipeline.dedupe import Fresh
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringFailure:
+    item: Fresh
+    detail: str
+
+
+def score_batch(
+    model: ClaimModel, items: list[Fresh], threshold: float | None
+) -> tuple[list[tuple[Fresh, Assessment]], list[ScoringFailure]]:
+    """Assess ``items``; return (scored pairs, failures). Never raises for bad articles."""
+    if not items:
+        return [], []
+    try:
+        assessments = assess_batch(
+            model, [i.article.id for i in items], [i.article.text for i in items], threshold
+        )
+        return list(zip(items, assessments, strict=True)), []
+    except Exception:
+        log.warning("batch scoring failed; scoring %d articles one by one", len(items))
+    scored: list[tuple[Fresh, Assessment]] = []
+    failures: list[ScoringFailure] = []
+    for item in items:
+        try:
+            [assessment] = assess_batch(model, [item.article.id], [item.article.text], threshold)
+            scored.append((item, assessment))
+        except Exception as error:
+            failures.append(ScoringFailure(item, f"{type(error).__name__}: {error}"[:500]))
+    return scored, failures

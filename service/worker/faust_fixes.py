@@ -1,0 +1,207 @@
+"""Every place where the worker departs from Faust's own behaviour, in one module.
+
+Checked against faust-streaming 0.15 (pinned in ``pyproject.toml``). Each departure
+says what Faust does, why we do otherwise, and the upstream report where there is
+one; ``tests/unit/service/test_faust_fixes.py`` shows each Faust behaviour on the
+unpatched classes, so after an upgrade a failing "plain Faust" test says that a fix
+may no longer be needed, and a failing "with the fix" test that it no longer works.
+
+1. :class:`ReadCommittedConsumer` — read only committed articles in both guarantees.
+2. :class:`RereadAfterSeek` — never drop an articles message as "already read".
+3. :func:`manual_offsets` and :func:`commit_offsets` — the agent, not Faust's acks,
+   commits the articles topic.
+4. :func:`seek_partition` — seek in the consumer's own thread (``seek_wait``).
+5. :func:`committed_offset` and :func:`kafka_client` — read-only looks at Faust's
+   consumer state (no public accessor exists).
+6. :func:`event_context` — write a table under a chosen event's partition.
+7. :func:`wall_clock_windows` — windowed tables filed by the wall clock.
+
+Everything else that reaches into Faust or aiokafka internals belongs here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import weakref
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import faust
+from faust.streams import _current_event
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+# 1. Isolation level ---------------------------------------------------------------
+
+
+class ReadCommittedConsumer(faust_aiokafka.Consumer):
+    """Faust's Kafka consumer, reading only committed messages in either guarantee.
+
+    Faust reads ``read_committed`` only with exactly-once
+    (``AIOKafkaConsumerThread._create_worker_consumer``); there is no setting. An
+    upstream that writes articles in Kafka transactions and aborts one means those
+    articles never happened; read uncommitted, they would be scored and flagged.
+    Tested end to end by ``test_articles_of_an_aborted_upstream_transaction_are_never_scored``.
+    """
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # aiokafka hands this to its fetcher when the consumer starts, which is later
+        consumer._isolation_level = "read_committed"
+        return consumer
+
+
+def use_read_committed(app: faust.App) -> None:
+    """Make ``app`` (this app only, not Faust's class) build :class:`ReadCommittedConsumer`."""
+    app.transport.Consumer = ReadCommittedConsumer  # type: ignore[misc]
+
+
+# 2. Read offsets ------------------------------------------------------------------
+
+
+class RereadAfterSeek(defaultdict[Any, Any]):
+    """Faust's per-partition read offsets, except that no articles message is ever
+    dropped as "already read".
+
+    Faust's fetcher (``Consumer._drain_messages``) drops a message whose offset is
+    below the partition's read offset. After a rebalance it seeks back to the
+    committed offset and resets the read offset, but a fetch still being drained
+    can set it forward again, and the messages read again after the seek are then
+    dropped: seen here as articles never scored (with our commits) or a commit
+    stuck forever (with Faust's). We found no upstream report. We would rather read a
+    message twice (the gap guard, dedupe and at-least-once cover that) than not at
+    all, so for the articles topic the read offset always answers None.
+    """
+
+    def __init__(self, topic: str, offsets: Any) -> None:
+        super().__init__(lambda: None, offsets)
+        self.topic = topic
+
+    def __getitem__(self, tp: Any) -> Any:
+        if tp.topic == self.topic:
+            return None
+        return super().__getitem__(tp)
+
+    @classmethod
+    def install(cls, consumer: Any, topic: str) -> None:
+        """Put into ``consumer`` before its fetcher starts (the agent does this when it
+        starts: creating the consumer any earlier, before Faust's worker marks the app
+        as running in a worker, would build it without transactions)."""
+        if not isinstance(consumer._read_offset, cls):
+            consumer._read_offset = cls(topic, consumer._read_offset)
+
+
+# 3. Offsets are ours --------------------------------------------------------------
+
+
+def manual_offsets(stream: Any) -> Any:
+    """The stream without Faust's acks: nothing it reads is committed by Faust.
+
+    Faust commits what it has acked, and it acks messages it skips around a
+    rebalance or a shutdown (the stream iterator "acks the filtered out message")
+    and, in ``take_events``, a batch in ``finally`` even when processing failed or
+    was cancelled; both committed offsets of articles never published (seen here as
+    lost articles when one worker of two stopped; faust-streaming #315 reports the
+    same skipped offset after a failure, and #606 and #596 wrong or blocked commits
+    around gaps in the acks). The articles topic is also subscribed with
+    ``acks=False`` (``app.py``), so Faust's commit loop never touches it;
+    :func:`commit_offsets` commits instead.
+    """
+    return stream.noack()
+
+
+async def commit_offsets(consumer: Any, offsets: dict[Any, int]) -> None:
+    """Commit ``offsets`` (partition → next offset to read) through Faust's consumer.
+
+    Faust's ``_commit_offsets`` flushes the producer first (at-least-once) or
+    commits the partitions' transactions with the offsets (exactly-once), and drops
+    partitions no longer assigned. Faust's public ``commit`` only commits what was
+    acked, which is nothing here. One commit at a time, like Faust's own: we take
+    its ``_commit_fut`` slot.
+    """
+    while consumer._commit_fut is not None:
+        await consumer.maybe_wait_for_commit_to_finish()
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    consumer._commit_fut = done
+    try:
+        await consumer._commit_offsets(offsets)
+    finally:
+        if consumer._commit_fut is done:
+            consumer._commit_fut = None
+        done.set_result(None)
+
+
+# 4. Seeking -----------------------------------------------------------------------
+
+
+async def seek_partition(consumer: Any, tp: Any, offset: int) -> None:
+    """Make the consumer read ``tp`` again from ``offset``.
+
+    Through Faust's ``seek_wait``, which seeks in the consumer's own thread. Faust's
+    ``seek`` calls aiokafka from the caller's thread instead, where it can race the
+    fetcher handing out records in the consumer thread: the fetcher then moves the
+    position back past the records it hands out and the seek is lost (the takeover
+    stall of an earlier release).
+    """
+    await consumer.seek_wait({tp: offset})
+
+
+# 5. Read-only looks ---------------------------------------------------------------
+
+
+def committed_offset(consumer: Any, tp: Any) -> int | None:
+    """The offset Faust last committed (or found committed) for ``tp``, if any."""
+    offset = consumer._committed_offset.get(tp)
+    return None if offset is None else int(offset)
+
+
+def kafka_client(app: faust.App) -> Any:
+    """aiokafka's client inside Faust's consumer thread (for the brokers it knows)."""
+    consumer: Any = app.consumer
+    return consumer._thread._ensure_consumer()._client
+
+
+# 6. Table writes under a chosen partition -----------------------------------------
+
+
+@contextlib.contextmanager
+def event_context(event: Any) -> Iterator[None]:
+    """Make ``event`` Faust's current event: table writes go to its partition's changelog.
+
+    Faust finds the partition of a table write from the event being processed (a
+    context variable its stream iterator sets). The agent writes after a whole
+    batch is published, outside the iterator, so it sets the variable itself.
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+# 7. Windowed tables ---------------------------------------------------------------
+
+
+def wall_clock_windows(app: faust.App, name: str, window_s: float) -> Any:
+    """A per-source counter table over tumbling windows of the wall clock.
+
+    Not ``relative_to_now()``: inside an event context Faust takes "now" from the
+    partition's latest window end, which starts at 0, so every write lands in a
+    1970 window while ``items().now()`` reads today's (robinhood/faust PR #199).
+    """
+    size = timedelta(seconds=window_s)
+    table: Any = app.Table(name, default=int).tumbling(size, expires=size * 2, key_index=True)
+    return table.relative_to(wall_clock)
+
+
+def wall_clock(event: Any = None) -> float:
+    """The time a windowed count is filed under: when the worker counted it."""
+    return time.time()

@@ -1,0 +1,238 @@
+"""Each departure of service/worker/faust_fixes.py, shown on plain Faust and with the fix.
+
+A "plain Faust" test that starts failing after a Faust upgrade means Faust changed
+the behaviour we work around: the fix may no longer be needed. A "with the fix"
+test that fails means the fix no longer does its job. No broker: real Faust and
+aiokafka objects, not started; only what feeds them messages is made up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import faust
+import pytest
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from service.settings import Settings
+from service.worker.app import build_app, new_metrics
+from service.worker.faust_fixes import (
+    ReadCommittedConsumer,
+    RereadAfterSeek,
+    commit_offsets,
+    manual_offsets,
+    seek_partition,
+    wall_clock_windows,
+)
+from service.worker.model_reload import ModelHolder
+
+ARTICLES = TP("articles", 0)
+
+
+def plain_app(name: str = "fixes") -> faust.App:
+    return faust.App(
+        name,
+        broker="kafka://127.0.0.1:1",
+        store="memory://",
+        autodiscover=False,
+        web_enabled=False,
+    )
+
+
+def consumer_of(app: faust.App, cls: type = faust_aiokafka.Consumer, callback: Any = None) -> Any:
+    async def ignore(message: Any) -> None:
+        return None
+
+    return cls(
+        app.transport,
+        callback=callback or ignore,
+        on_partitions_revoked=lambda revoked: None,
+        on_partitions_assigned=lambda assigned: None,
+    )
+
+
+# 1. Isolation level
+
+
+def isolation_level(cls: type) -> str:
+    async def build() -> str:
+        app = plain_app()  # at-least-once, Faust's default
+        client = consumer_of(app, cls)._new_consumer_thread()._create_worker_consumer(app.transport)
+        level = str(client._isolation_level)
+        await client.stop()
+        return level
+
+    return asyncio.run(build())
+
+
+def test_plain_faust_reads_uncommitted_outside_exactly_once() -> None:
+    assert isolation_level(faust_aiokafka.Consumer) == "read_uncommitted"
+
+
+def test_with_the_fix_the_worker_reads_committed() -> None:
+    assert isolation_level(ReadCommittedConsumer) == "read_committed"
+
+
+# 2. Read offsets
+
+
+def delivered_after_seek_back(install_fix: bool) -> list[int]:
+    """Offsets Faust's fetcher hands on after the read offset went to 10 and the
+    partition was sought back to 5 (a fetch drained after the seek)."""
+
+    async def run() -> list[int]:
+        got: list[int] = []
+
+        async def callback(message: Any) -> None:
+            got.append(message.offset)
+
+        consumer = consumer_of(plain_app(), callback=callback)
+        consumer._commit_every = None
+        consumer._read_offset[ARTICLES] = 10
+        if install_fix:
+            RereadAfterSeek.install(consumer, "articles")
+        fetcher = SimpleNamespace(_stopped=asyncio.Event())
+
+        async def getmany(timeout: float) -> Any:
+            for offset in (5, 6):
+                message = SimpleNamespace(offset=offset, topic="articles", key=None, value=None)
+                yield ARTICLES, message
+            fetcher._stopped.set()
+
+        consumer.getmany = getmany
+        await consumer._drain_messages(fetcher)
+        return got
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_drops_messages_below_the_read_offset() -> None:
+    assert delivered_after_seek_back(install_fix=False) == []
+
+
+def test_with_the_fix_messages_read_again_are_delivered() -> None:
+    assert delivered_after_seek_back(install_fix=True) == [5, 6]
+
+
+def test_the_fix_leaves_other_topics_read_offsets_alone() -> None:
+    offsets = RereadAfterSeek("articles", {TP("articles", 0): 500, TP("changelog", 0): 7})
+    offsets[TP("articles", 1)] = 900  # what Faust's fetcher does after each message
+    assert offsets[TP("articles", 0)] is None
+    assert offsets[TP("articles", 1)] is None
+    assert offsets[TP("changelog", 0)] == 7
+    assert offsets[TP("changelog", 1)] is None  # still a defaultdict for other topics
+
+
+# 3. Offsets are ours
+
+
+def test_plain_faust_streams_ack_and_ours_do_not(tmp_path: Path) -> None:
+    app = plain_app()
+    stream = app.stream(app.topic("articles"))
+    assert stream.enable_acks is True
+    assert manual_offsets(stream).enable_acks is False
+    # and Faust's commit loop never commits the articles topic of the worker
+    settings = Settings(home=tmp_path, data_dir=tmp_path / "data")
+    worker = build_app(settings, ModelHolder(None), new_metrics(settings))
+    assert worker.articles.acks is False
+    assert not worker.app.topics.acks_enabled_for(settings.topic_articles)
+
+
+class CommitRecorder:
+    """Faust's consumer as far as commit_offsets uses it: the one-commit-at-a-time slot."""
+
+    def __init__(self) -> None:
+        self._commit_fut: Any = None
+        self.committed: list[dict[Any, int]] = []
+        self.in_commit = 0
+        self.most_at_once = 0
+
+    async def maybe_wait_for_commit_to_finish(self) -> None:
+        if self._commit_fut is not None:
+            await asyncio.shield(self._commit_fut)
+
+    async def _commit_offsets(self, offsets: dict[Any, int]) -> None:
+        self.in_commit += 1
+        self.most_at_once = max(self.most_at_once, self.in_commit)
+        await asyncio.sleep(0.01)
+        self.committed.append(dict(offsets))
+        self.in_commit -= 1
+
+
+def test_commits_run_one_at_a_time_and_free_the_slot() -> None:
+    async def run() -> CommitRecorder:
+        consumer = CommitRecorder()
+        await asyncio.gather(
+            commit_offsets(consumer, {ARTICLES: 3}), commit_offsets(consumer, {ARTICLES: 7})
+        )
+        return consumer
+
+    consumer = asyncio.run(run())
+    assert consumer.committed == [{ARTICLES: 3}, {ARTICLES: 7}]
+    assert consumer.most_at_once == 1
+    assert consumer._commit_fut is None
+
+
+# 4. Seeking
+
+
+class SeekRecorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any, int, int]] = []
+
+    def seek(self, tp: Any, offset: int) -> None:
+        self.calls.append(("seek", tp, offset, threading.get_ident()))
+
+    async def seek_wait(self, partitions: dict[Any, int]) -> None:
+        for tp, offset in partitions.items():
+            self.calls.append(("seek_wait", tp, offset, threading.get_ident()))
+
+
+def test_plain_faust_seek_calls_aiokafka_from_the_callers_thread() -> None:
+    consumer = consumer_of(plain_app())
+    thread = consumer._new_consumer_thread()
+    client = SeekRecorder()
+    thread._consumer = client  # aiokafka's consumer, as the thread would hold it
+    thread.seek(ARTICLES, 5)  # what Faust's Consumer.seek calls, synchronously
+    assert client.calls == [("seek", ARTICLES, 5, threading.get_ident())]
+
+
+def test_with_the_fix_seeks_go_through_seek_wait() -> None:
+    consumer = SeekRecorder()
+    asyncio.run(seek_partition(consumer, ARTICLES, 5))
+    assert [call[:3] for call in consumer.calls] == [("seek_wait", ARTICLES, 5)]
+
+
+# 7. Windowed tables
+
+
+class _Message:
+    partition = 0
+
+
+class _Event:
+    message = _Message()
+
+
+def test_plain_faust_relative_to_now_files_writes_under_1970_in_an_event() -> None:
+    table = plain_app().Table("counts", default=int).tumbling(60.0).relative_to_now()
+    assert table.get_timestamp(_Event()) == 0
+
+
+def test_with_the_fix_windows_follow_the_wall_clock() -> None:
+    before = time.time()
+    table = wall_clock_windows(plain_app(), "counts", 60.0)
+    assert before <= table.get_timestamp(_Event()) <= time.time()
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_the_worker_app_uses_the_read_committed_consumer(tmp_path: Path, guarantee: str) -> None:
+    settings = Settings(processing_guarantee=guarantee, home=tmp_path, data_dir=tmp_path / "d")
+    worker = build_app(settings, ModelHolder(None), new_metrics(settings))
+    assert worker.app.transport.Consumer is ReadCommittedConsumer
