@@ -67,6 +67,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     return int(result or 0)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

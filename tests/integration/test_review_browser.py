@@ -166,7 +166,7 @@ def review_app(
     env = env_for(broker_settings, tmp_path / "review.sqlite3", port)
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli.main", "review", "serve"],
+        [sys.executable, "-m", "service.cli", "review", "serve"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -342,7 +342,7 @@ def test_review_round_trip_in_chromium(
     # Feedback loop: verdicts joined with the stored articles, as labelled JSONL.
     out = tmp_path / "labelled.jsonl"
     result = subprocess.run(
-        [sys.executable, "-m", "service.cli.main", "verdicts", "export", "--out", str(out)],
+        [sys.executable, "-m", "service.cli", "verdicts", "export", "--out", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,

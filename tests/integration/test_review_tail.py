@@ -68,7 +68,7 @@ def tail(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-m",
-            "service.cli.main",
+            "service.cli",
             "review",
             "tail",
             "--from-beginning",

@@ -105,7 +105,7 @@ def test_hot_swap_then_refuse_a_tampered_artifact(
     env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
     env.update(settings_env(settings), PYTHONPATH=str(ROOT))
     result = subprocess.run(
-        [sys.executable, "-m", "service.cli.main", "worker"],
+        [sys.executable, "-m", "service.cli", "worker"],
         cwd=ROOT,
         env=env,
         capture_output=True,

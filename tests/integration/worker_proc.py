@@ -66,7 +66,7 @@ class WorkerProcess:
         settings: Settings,
         log_dir: Path,
         name: str = "worker",
-        module: str = "service.cli.main",
+        module: str = "service.cli",
     ) -> None:
         self.port = free_port()
         self.settings = settings
