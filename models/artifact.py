@@ -7,6 +7,7 @@ tampered or truncated artifact is refused with a clear error.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -14,8 +15,12 @@ from typing import Any
 
 import skops.io as sio
 
+from models.article.evidence_model import EvidenceClaimModel
 from models.article.pipeline import ClaimModel
 from models.errors import ModelError
+from models.evidence.attribution import AttributionTagger
+from models.evidence.evidence import EvidenceModels
+from models.evidence.hedge import HedgeModel
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_NAME = "claimwatch-contested"
@@ -31,6 +36,14 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "models.article.features.SignalFeatures",
     "models.article.features.document_lede",
     "models.article.features.document_text",
+    "models.article.evidence_features.EvidenceFeatures",
+    "models.evidence.attribution.AttributionTagger",
+    "builtins.str",
+    "builtins.bool",
+    "builtins.float",
+    "numpy.float32",
+    "numpy.bool_",
+    "sklearn.feature_extraction.text.TfidfTransformer",
     "numpy.dtype",
     "numpy.float64",
     "numpy.int64",
@@ -80,18 +93,97 @@ def default_artifact() -> Path:
     return ARTIFACT_DIR / f"{DEFAULT_NAME}.skops"
 
 
+def v1_artifact() -> Path:
+    """The article model v1 (cues + word n-grams), kept as the bench's reference."""
+    return ARTIFACT_DIR / "v1" / f"{DEFAULT_NAME}.skops"
+
+
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def save_model(model: ClaimModel, out_dir: Path, name: str = DEFAULT_NAME) -> Path:
+def _content(model: ClaimModel | EvidenceClaimModel) -> dict[str, Any]:
+    """What goes into the skops file: only trusted types, no project object but the
+    tagger (whose state is numpy arrays and strings) and the evidence features."""
+    if isinstance(model, ClaimModel):
+        return {
+            "pipeline": model.pipeline,
+            "denial": model.denial,
+            "denial_columns": model.denial_columns,
+        }
+    hedge = model.evidence.hedge
+    pipeline, terms = _without_vocabulary(hedge.pipeline)
+    return {
+        "format": 2,
+        "hedge": {
+            "pipeline": pipeline,
+            "terms": terms,
+            "threshold": float(hedge.threshold),
+            "platt": [float(value) for value in hedge.platt],
+        },
+        "tagger": model.evidence.tagger,
+        "features": model.features,
+        "scaler": model.scaler,
+        "contested": model.contested,
+        "refutation": model.refutation,
+    }
+
+
+def _without_vocabulary(pipeline: Any) -> tuple[Any, str]:
+    """A copy of the hedge pipeline whose vectorizer vocabulary is one string of terms in
+    column order: skops stores a dict key by key, and 140k keys took ~10 s to load."""
+    stored = copy.deepcopy(pipeline)
+    vectorizer = stored.named_steps["features"]
+    vocabulary = vectorizer.vocabulary_
+    terms = sorted(vocabulary, key=vocabulary.__getitem__)
+    if any("\n" in term for term in terms):
+        raise ArtifactError("a hedge vocabulary term contains a line break")
+    vectorizer.vocabulary_ = {}
+    return stored, "\n".join(terms)
+
+
+def _with_vocabulary(pipeline: Any, terms: str | None) -> Any:
+    if terms is None:  # saved with the vocabulary as a dict
+        return pipeline
+    pipeline.named_steps["features"].vocabulary_ = {
+        term: column for column, term in enumerate(terms.split("\n")) if term
+    }
+    return pipeline
+
+
+def _rebuild(
+    content: dict[str, Any], card: dict[str, Any], sha256: str
+) -> ClaimModel | EvidenceClaimModel:
+    if content.get("format") != 2:
+        return ClaimModel(
+            content["pipeline"], content["denial"], card, sha256, content.get("denial_columns")
+        )
+    stored = content["hedge"]
+    hedge = HedgeModel(
+        pipeline=_with_vocabulary(stored["pipeline"], stored.get("terms")),
+        threshold=float(stored["threshold"]),
+        platt=(float(stored["platt"][0]), float(stored["platt"][1])),
+    )
+    tagger = content["tagger"]
+    if not isinstance(tagger, AttributionTagger):
+        raise TypeError("the artifact's tagger is not an AttributionTagger")
+    return EvidenceClaimModel(
+        EvidenceModels(hedge, tagger),
+        content["features"],
+        content["scaler"],
+        content["contested"],
+        content["refutation"],
+        card,
+        sha256,
+    )
+
+
+def save_model(
+    model: ClaimModel | EvidenceClaimModel, out_dir: Path, name: str = DEFAULT_NAME
+) -> Path:
     """Write ``<name>.skops`` and ``<name>.card.json``; the card records the file's hash."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    content = {
-        "pipeline": model.pipeline,
-        "denial": model.denial,
-        "denial_columns": model.denial_columns,
-    }
+    content = _content(model)
     data = sio.dumps(content, compression=8)
     untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
     if untrusted:
@@ -120,7 +212,7 @@ def _read_card(path: Path) -> dict[str, Any]:
     return {**card, "_expected_sha256": expected}
 
 
-def load_model(path: Path | str | None = None) -> ClaimModel:
+def load_model(path: Path | str | None = None) -> ClaimModel | EvidenceClaimModel:
     """Load an artifact after checking its sha256 against its card and its types."""
     path = default_artifact() if path is None else Path(path)
     if not path.is_file():
@@ -144,9 +236,7 @@ def load_model(path: Path | str | None = None) -> ClaimModel:
         )
     try:
         content = sio.loads(data, trusted=list(TRUSTED_TYPES))
-        model = ClaimModel(
-            content["pipeline"], content["denial"], card, actual, content.get("denial_columns")
-        )
+        model = _rebuild(content, card, actual)
     except Exception as error:
         raise ArtifactCorruptError(f"model artifact {path} cannot be loaded: {error}") from None
     return model

@@ -103,3 +103,81 @@ def build_card(
         ),
         "outputs": {"score": "calibrated P(contested)", "denial_score": "calibrated P(denial)"},
     }
+
+
+EVIDENCE_DATA: list[dict[str, Any]] = [
+    {
+        "name": "wiki-weasel",
+        "path": "../shared/data/wiki-weasel/",
+        "used_for": "hedge model (sentence level)",
+        "source": "GitHub ChristopherLiew/Crypto-Uncertainty-Index, commit "
+        "a0d1b329d145b096c10861088cf18414a8b142ef, nlp/hedge_classifier/data/wiki_weasel_clean/"
+        "train.csv (CoNLL-2010 shared task 1, Wikipedia train half)",
+        "terms": "None stated; used as research data.",
+    },
+    {
+        "name": "polnear",
+        "path": "../shared/data/polnear/",
+        "used_for": "attribution tagger (train split fitted, dev split measured)",
+        "source": "GitHub networkdynamics/PolNeAR, commit "
+        "c3eee833c035bf7b8c84f55b58c0bf7346cfae76 (Newell, Margolin & Ruths, LREC 2018)",
+        "terms": "No licence file in the repository; used as research data.",
+    },
+]
+
+THRESHOLD_REASON_V2 = (
+    "Out-of-fold scores from grouped 5-fold CV (FNC-1 story groups never straddle folds; "
+    "each of folds 1-3 holds out one whole ordinary-news domain). An article without "
+    "evidence (no cue, no hedged sentence, no claim/denial/report attribution) is never "
+    "flagged and counts as 0. 'flag' is the lowest threshold at which at most "
+    "{flag_budget:.0%} of held-out ordinary news and at most {asserted_budget:.0%} of "
+    "FNC-1 asserted-only bodies are flagged; there it recalls {recall:.0%} of contested "
+    "FNC-1 bodies. 'high' keeps the top {high_recall:.0%} of contested FNC-1 bodies: the "
+    "tier to review first."
+)
+
+
+def build_card_v2(
+    corpus: Corpus,
+    params: dict[str, Any],
+    seed: int,
+    thresholds: dict[str, float],
+    cv_metrics: dict[str, Any],
+    grid_results: list[dict[str, Any]],
+    version: str,
+    evidence: dict[str, Any],
+    budgets: tuple[float, float, float],
+    checks: dict[str, Any],
+) -> dict[str, Any]:
+    """The card of an article model v2 and the evidence models inside its artifact."""
+    card = build_card(corpus, params, seed, thresholds, cv_metrics, grid_results, version)
+    card["format"] = 2
+    card["training_data"] = [*card["training_data"], *EVIDENCE_DATA]
+    card["features"] = (
+        "only evidence: cue counts by category (and in the first 4 sentences), hedge "
+        "probabilities (max, mean, share hedged, in the head), attributions by kind "
+        "(claim, denial, report, statement) and by who the source is (person, organisation, "
+        "media, anonymous), claim/denial pairs with different parties, and the presence of "
+        "frequent cue words; no bag of words of the article"
+    )
+    card["label_rule"]["how_chosen"] = (
+        "grouped CV over the rules any / majority and C (models/training/train.py GRID), "
+        "chosen by FNC-1 contested ROC-AUC; every rule is scored against the data README's "
+        "rule ('any')"
+    )
+    card["label_rule"]["denial"] = (
+        "refutation = an FNC-1 related headline has stance disagree: the body refutes the "
+        "claim it reports (not whether it contains a denial: the attributions show that)"
+    )
+    card["threshold_reason"] = THRESHOLD_REASON_V2.format(
+        flag_budget=budgets[0], asserted_budget=budgets[1], high_recall=budgets[2],
+        recall=cv_metrics["fnc_contested_recall"],
+    )
+    card["outputs"] = {
+        "score": "calibrated P(contested), 0 weight on topic words",
+        "refutation_score": "calibrated P(the body refutes the claim it reports), FNC-1 disagree",
+        "flag_reasons": "the features that raised the score most, exact for a linear model",
+    }
+    card["evidence_models"] = evidence
+    card["checks"] = checks
+    return card

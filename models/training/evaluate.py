@@ -19,12 +19,14 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from models.article.assess import ArticleModel, assess_batch
+from models.article.evidence_model import EvidenceClaimModel
 from models.article.features import Document, SignalFeatures, document_text
-from models.article.pipeline import ClaimModel
-from models.training.crossval import metrics, nested_flag_rate, out_of_fold
+from models.training import train as train_v2
+from models.training.crossval import OutOfFold, metrics, nested_flag_rate, out_of_fold
 from models.training.data import Corpus
 from models.training.report import plot_all, threshold_table
-from models.training.train import FLAG_BUDGET, choose_thresholds, cross_validate, extract_all
+from models.training.train_v1 import FLAG_BUDGET, choose_thresholds, cross_validate, extract_all
 
 Progress = Callable[[str], None]
 
@@ -62,11 +64,12 @@ def baselines(docs: list[Document], corpus: Corpus, seed: int,
     return results
 
 
-def labelled_metrics(model: ClaimModel, corpus: Corpus) -> dict[str, Any]:
+def labelled_metrics(model: ArticleModel, corpus: Corpus) -> dict[str, Any]:
     """Direct scores of an artifact on labelled articles it may not have seen."""
-    scores = model.score_batch(corpus.texts).contested
+    assessed = assess_batch(model, corpus.ids, corpus.texts)
+    scores = np.asarray([a.score for a in assessed])
     labels = np.asarray(corpus.contested)
-    flagged = scores >= model.threshold
+    flagged = np.asarray([a.flagged for a in assessed])
     both = len(set(labels.tolist())) == 2
     return {
         "articles": len(labels),
@@ -80,8 +83,21 @@ def labelled_metrics(model: ClaimModel, corpus: Corpus) -> dict[str, Any]:
     }
 
 
+def reproduce_cv(
+    model: ArticleModel, corpus: Corpus, docs: list[Document], params: dict[str, Any],
+    seed: int, progress: Progress,
+) -> tuple[OutOfFold, dict[str, float]]:
+    """Out-of-fold scores with the card's settings, and the thresholds they give."""
+    if isinstance(model, EvidenceClaimModel):
+        evidence = model.extract(corpus.texts)
+        oof = train_v2.cross_validate(evidence, corpus, model.evidence, params, seed)
+        return oof, train_v2.choose_thresholds(corpus, oof)
+    oof = cross_validate(docs, corpus, params, seed, progress=progress)
+    return oof, choose_thresholds(corpus, oof)
+
+
 def evaluate_model(
-    model: ClaimModel, corpus: Corpus, docs: list[Document], out_dir: Path, prefix: str,
+    model: ArticleModel, corpus: Corpus, docs: list[Document], out_dir: Path, prefix: str,
     progress: Progress, labelled: Corpus | None = None,
 ) -> dict[str, Any]:
     """CV reproduction, plots and threshold table for one artifact."""
@@ -89,8 +105,7 @@ def evaluate_model(
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in card["params"].items()}
     seed = int(card.get("seed", 0))
     progress(f"{prefix or 'model'}: grouped CV with the card's settings {params}")
-    oof = cross_validate(docs, corpus, params, seed, progress=progress)
-    thresholds = choose_thresholds(corpus, oof)
+    oof, thresholds = reproduce_cv(model, corpus, docs, params, seed, progress)
     found = metrics(corpus, oof, float(card["thresholds"]["flag"]))
     found["ordinary_flag_rate_nested"] = nested_flag_rate(corpus, oof, FLAG_BUDGET)
     expected = card.get("cv", {}).get("metrics", {})
@@ -121,8 +136,8 @@ def evaluate_model(
 
 
 def evaluate(
-    model: ClaimModel, corpus: Corpus, out_dir: Path, progress: Progress,
-    compare: ClaimModel | None = None, labelled: Corpus | None = None,
+    model: ArticleModel, corpus: Corpus, out_dir: Path, progress: Progress,
+    compare: ArticleModel | None = None, labelled: Corpus | None = None,
     with_baselines: bool = True,
 ) -> dict[str, Any]:
     """Write ``report.json`` (+ plots) to ``out_dir`` and return the report."""

@@ -12,8 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.article.assess import assess_batch
-from models.article.pipeline import ClaimModel
+from models.article.assess import ArticleModel, assess_batch
 from models.artifact import load_model
 from models.evidence.signals import extract_signals
 from models.training.data import Corpus, load_fnc
@@ -27,7 +26,7 @@ def sample_articles(data_dir: Path, count: int) -> list[str]:
     return (texts * (count // max(len(texts), 1) + 1))[:count]
 
 
-def measure(model: ClaimModel, texts: Sequence[str], batch_size: int) -> float:
+def measure(model: ArticleModel, texts: Sequence[str], batch_size: int) -> float:
     """Articles per second through ``assess_batch`` + ``to_dict`` at one batch size."""
     ids = [str(i) for i in range(len(texts))]
     began = time.perf_counter()

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from models.article.assess import assess_batch
-from models.article.pipeline import ClaimModel
+from models.article.assess import ArticleModel, assess_batch
 from models.artifact import load_model
 from models.errors import ModelError
 from models.training.data import Corpus, load_corpus, load_extra
@@ -55,8 +54,15 @@ def register(subparsers: Any) -> None:
         default=Path("models/artifacts"),
         help="output directory for the artifact and its card",
     )
+    train.add_argument(
+        "--evidence-from",
+        type=Path,
+        default=None,
+        help="take the hedge model and attribution tagger from this v2 artifact instead of "
+        "training them (retraining on verdicts: minutes less, same evidence)",
+    )
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--version", default="0.1.0", help="model version for the card")
+    train.add_argument("--version", default="2.0.0", help="model version for the card")
     train.set_defaults(handler=run_train)
 
     evaluate = subparsers.add_parser("evaluate", help="reproduce CV metrics, plots, thresholds")
@@ -88,8 +94,24 @@ def register(subparsers: Any) -> None:
     score.set_defaults(handler=run_score)
 
 
-def _model(path: Path | None, settings: Settings) -> ClaimModel:
+def _model(path: Path | None, settings: Settings) -> ArticleModel:
     return load_model(path if path is not None else settings.model_path)
+
+
+def _evidence_models(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Trained here, or taken from an existing v2 artifact (``--evidence-from``)."""
+    from models.article.evidence_model import EvidenceClaimModel
+    from models.training.evidence import train_evidence
+
+    if args.evidence_from is None:
+        return train_evidence(args.data, args.seed, _progress)
+    source = load_model(args.evidence_from)
+    if not isinstance(source, EvidenceClaimModel):
+        raise InputError(f"--evidence-from {args.evidence_from}: not a v2 (evidence) artifact")
+    _progress(f"evidence models from {args.evidence_from} (sha256 {source.sha256[:12]}…)")
+    section = dict(source.card.get("evidence_models", {}))
+    section["taken_from"] = {"artifact": args.evidence_from.name, "sha256": source.sha256}
+    return source.evidence, section
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -100,7 +122,10 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         f"loaded {len(corpus.texts)} articles from {args.data}"
         + (f" + {len(args.extra)} extra file(s)" if args.extra else "")
     )
-    model, path = train(corpus, args.out, args.seed, _progress, args.version)
+    evidence, evidence_card = _evidence_models(args)
+    model, path = train(
+        corpus, evidence, evidence_card, args.out, args.seed, _progress, args.version
+    )
     print(
         json.dumps(
             {
@@ -141,14 +166,17 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _articles(path: str, stdin: TextIO) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs, streamed: a .jsonl file, a plain text file, or stdin (either)."""
+Article = tuple[str, str, str | None]  # id, text, title
+
+
+def _articles(path: str, stdin: TextIO) -> Iterator[Article]:
+    """(id, text, title) triples, streamed: a .jsonl file, a plain text file, or stdin."""
     if path == "-":
         first = stdin.readline()
         if first.lstrip().startswith("{"):
             yield from _jsonl(itertools.chain([first], stdin), "stdin")
         else:
-            yield "stdin", first + stdin.read()
+            yield "stdin", first + stdin.read(), None
         return
     file = Path(path)
     if not file.is_file():
@@ -157,10 +185,10 @@ def _articles(path: str, stdin: TextIO) -> Iterator[tuple[str, str]]:
         if file.suffix == ".jsonl":
             yield from _jsonl(handle, path)
         else:
-            yield file.stem, handle.read()
+            yield file.stem, handle.read(), None
 
 
-def _jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[str, str]]:
+def _jsonl(lines: Iterable[str], name: str) -> Iterator[Article]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -169,9 +197,10 @@ def _jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[str, str]]:
             article_id, text = str(record["id"]), record["text"]
         except (ValueError, KeyError, TypeError):
             raise InputError(f"{name}:{number}: expected a JSON object with id and text") from None
-        if not isinstance(text, str):
-            raise InputError(f"{name}:{number}: text must be a string")
-        yield article_id, text
+        title = record.get("title")
+        if not isinstance(text, str) or not isinstance(title, str | None):
+            raise InputError(f"{name}:{number}: text (and title, if any) must be strings")
+        yield article_id, text, title
 
 
 def run_score(args: argparse.Namespace, settings: Settings) -> int:
@@ -179,11 +208,11 @@ def run_score(args: argparse.Namespace, settings: Settings) -> int:
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise InputError(f"--threshold must be between 0 and 1, not {threshold}")
     model = _model(args.model, settings)
-    batch: list[tuple[str, str]] = []
+    batch: list[Article] = []
 
     def flush() -> None:
-        ids, texts = [b[0] for b in batch], [b[1] for b in batch]
-        for record in assess_batch(model, ids, texts, threshold):
+        ids, texts, titles = [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch]
+        for record in assess_batch(model, ids, texts, threshold, titles):
             sys.stdout.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
         batch.clear()
 

@@ -12,7 +12,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.article.pipeline import ClaimModel
+from models.article.assess import ArticleModel
 from service.pipeline.decide import decision_record, review_record
 from service.pipeline.decode import decode
 from service.pipeline.dedupe import Fresh, split_duplicates
@@ -68,7 +68,7 @@ def accept(
 
 
 def score_and_route(
-    accepted: Accepted, model: ClaimModel, threshold: float | None, topics: Topics
+    accepted: Accepted, model: ArticleModel, threshold: float | None, topics: Topics
 ) -> Routed:
     """Score the fresh articles in one call and build every output message."""
     routed = Routed(rejected=list(accepted.rejected))

@@ -22,7 +22,7 @@ def decision_record(
         "version": item.version,
         "content_hash": item.content_hash,
         "score": assessment.score,
-        "denial_score": assessment.denial_score,
+        **second_score(assessment),
         "threshold": assessment.threshold,
         "flagged": assessment.flagged,
         "tier": assessment.tier,
@@ -32,6 +32,13 @@ def decision_record(
         "scored_at_ms": scored_at_ms,
         "latency_ms": max(0, scored_at_ms - message.timestamp_ms),
     }
+
+
+def second_score(assessment: Assessment) -> dict[str, float]:
+    """v2 models name their second score for what it measures (the body refutes the
+    claim it reports: FNC-1 *disagree*); v1's was called ``denial_score``."""
+    name = "refutation_score" if assessment.evidence is not None else "denial_score"
+    return {name: assessment.denial_score}
 
 
 def review_record(
@@ -46,7 +53,7 @@ def review_record(
             "source": article.get("source"),
             "url": article.get("url"),
             "published_at": article.get("published_at"),
-            "text": article.text,
+            "text": assessment.text or article.text,
             "version": item.version,
             "content_hash": item.content_hash,
             "kafka": message.source(),

@@ -14,8 +14,24 @@ from datetime import UTC, datetime
 from html import escape
 from urllib.parse import quote, urlsplit
 
-from service.review.records import VERDICTS, ReviewRecord
-from service.review.render import Segment, segments, sentence_segments
+from service.review.records import (
+    VERDICTS,
+    Attribution,
+    FlagReason,
+    ReviewRecord,
+    Sentence,
+    Span,
+)
+from service.review.render import (
+    Segment,
+    evidence_sentences,
+    hedge_label,
+    party_note,
+    reason_detail,
+    segments,
+    sentence_segments,
+    span_text,
+)
 from service.review.store import QueueItem
 
 VERDICT_LABELS = {"contested": "Contested", "not_contested": "Not contested", "unsure": "Unsure"}
@@ -125,9 +141,11 @@ def article_page(item: QueueItem, reviewer: str, csrf: str, notice: str | None =
         (f"<p class=notice role=status>{e(notice)}</p>" if notice else "")
         + f"<h1 data-testid=title>{e(record.title or '(untitled)')}</h1>"
         + _facts(record)
+        + _reasons_section(record)
         + _review_panel(item, reviewer, csrf)
         + _text_section(record)
         + _sentences_section(record)
+        + _attributions_section(record)
         + _pairs_section(record)
     )
     return page(record.title or record.article_id, reviewer, body)
@@ -149,6 +167,8 @@ def _facts(record: ReviewRecord) -> str:
         ("Tier", f'<span class="tier tier-{e(_slug(record.tier))}">{e(record.tier or "-")}</span>'),
         ("Model", e(model)),
     ]
+    if record.refutation_score is not None:
+        facts.append(("Refutation score", f"{record.refutation_score:.3f}"))
     return "<dl class=facts>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"
 
 
@@ -195,13 +215,73 @@ def _text_section(record: ReviewRecord) -> str:
     return f"<section><h2>Text</h2><div class=article-text data-testid=text>{text}</div></section>"
 
 
-def _sentences_section(record: ReviewRecord) -> str:
-    if not record.sentences:
+def _reasons_section(record: ReviewRecord) -> str:
+    """The features that raised the score most, in words, most important first."""
+    if not record.flag_reasons:
         return ""
-    items = "".join(
-        f"<li>{highlighted(sentence_segments(s, record))}</li>" for s in record.sentences
+    items = "".join(_reason_item(reason) for reason in record.flag_reasons)
+    return f"<section data-testid=why><h2>Why flagged</h2><ol class=reasons>{items}</ol></section>"
+
+
+def _reason_item(reason: FlagReason) -> str:
+    detail = reason_detail(reason)
+    small = f" <small class=reason-detail>({e(detail)})</small>" if detail else ""
+    return f"<li><span class=reason-text>{e(reason.text)}</span>{small}</li>"
+
+
+def _sentences_section(record: ReviewRecord) -> str:
+    """Sentences that carry a cue or are hedged; a hedged one shows its hedge probability."""
+    sentences = evidence_sentences(record)
+    if not sentences:
+        return ""
+    items = "".join(_sentence_item(record, s) for s in sentences)
+    note = ""
+    if record.hedge_threshold is not None:
+        note = f" <small>(hedged: hedge probability ≥ {record.hedge_threshold:.2f})</small>"
+    return (
+        f"<section data-testid=sentences><h2>Sentences{note}</h2>"
+        f"<ol class=sentences>{items}</ol></section>"
     )
-    return f"<section><h2>Sentences with cues</h2><ol class=sentences>{items}</ol></section>"
+
+
+def _sentence_item(record: ReviewRecord, sentence: Sentence) -> str:
+    text = highlighted(sentence_segments(sentence, record))
+    label = hedge_label(record, sentence)
+    if not label:
+        return f"<li>{text}</li>"
+    return (
+        f'<li class=hedged data-hedge="{e(sentence.hedge)}">'
+        f"<span class=hedge>{e(label)}</span> {text}</li>"
+    )
+
+
+def _attributions_section(record: ReviewRecord) -> str:
+    """Who said what, one line each: kind, then source → cue → content."""
+    if not record.attributions:
+        return ""
+    items = "".join(_attribution_item(a) for a in record.attributions)
+    return (
+        "<section data-testid=attributions><h2>Attributions <small>(who → cue → what)</small>"
+        f"</h2><ol class=attributions>{items}</ol></section>"
+    )
+
+
+def _attribution_item(attribution: Attribution) -> str:
+    kind = attribution.kind
+    note = party_note(attribution)
+    party = f" <small class=party>({e(note)})</small>" if note else ""
+    sentence = "" if attribution.sentence is None else f' data-sentence="{attribution.sentence}"'
+    return (
+        f'<li data-kind="{e(kind)}"{sentence}><span class="kind kind-{e(_slug(kind))}">{e(kind)}'
+        f"</span> <span class=who>{_part(attribution.source, '(no source)')}</span>{party}"
+        f" → <span class=said>{_part(attribution.cue, '(no cue)')}</span>"
+        f" → <span class=what>{_part(attribution.content, '(no content)')}</span></li>"
+    )
+
+
+def _part(span: Span | None, missing: str) -> str:
+    text = span_text(span, missing)
+    return f"<span class=missing>{e(text)}</span>" if text == missing else e(text)
 
 
 def _pairs_section(record: ReviewRecord) -> str:
@@ -257,4 +337,10 @@ mark.cue-negated{border-bottom-style:dashed;text-decoration:line-through}
 .buttons button,.queue button{margin-right:.5em;padding:.35em .9em}
 .notice{background:#e3f4e1;border:1px solid #9bcf94;padding:.5em}
 .filters{margin:.5em 0 1em}.filters label{margin-right:1em}.empty{color:#57606a}
+.reasons li,.attributions li,.sentences li{margin:.25em 0}
+.reason-detail,.party,h2 small{color:#57606a;font-weight:normal}
+.hedge,.kind{font-size:.8em;padding:0 .45em;border-radius:.7em;margin-right:.3em}
+.hedge{background:#efe3ff;color:#4b2a85}.kind{background:#e3e6ea}
+.kind-claim{background:#d9ecff}.kind-denial{background:#ffd9e0}.kind-report{background:#fff2a8}
+.attributions .who{font-weight:600}.missing{color:#8c959f;font-style:italic}
 """

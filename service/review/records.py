@@ -3,11 +3,15 @@
 Field names follow DESIGN.md. :func:`read_review_record` validates a value from
 ``articles.flagged`` at the edge; everything after it trusts the types. The raw
 mapping is kept whole so the JSON API and the export lose nothing the worker sent.
+A field that is missing or null reads as empty (records from before the evidence
+fields — ``flag_reasons``, ``attributions``, ``hedge`` — still read); a field that
+is present with the wrong shape refuses the record.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,12 +44,57 @@ class Cue:
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence that carries cues, with its character offsets into the article text."""
+    """A sentence that carries evidence, with its character offsets into the article text.
+
+    ``hedge`` is the hedge model's P(hedged) for the sentence; older records carry none.
+    """
 
     text: str
     start: int | None = None
     end: int | None = None
     index: int | None = None
+    hedge: float | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the article: ``start``/``end`` index into the record's ``text``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who an attribution's source names (trimmed, a pronoun resolved) and its kind."""
+
+    name: str
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who said what: the source, the cue that attributes, the content (any may be missing).
+
+    ``kind`` is claim, denial, report or statement; an unknown kind is kept as sent.
+    """
+
+    kind: str
+    sentence: int | None = None
+    source: Span | None = None
+    cue: Span | None = None
+    content: Span | None = None
+    party: Party | None = None
+
+
+@dataclass(frozen=True)
+class FlagReason:
+    """One feature that raised the score, in words; ``weight`` is its part of the score."""
+
+    text: str
+    feature: str = ""
+    weight: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,12 +130,25 @@ class ReviewRecord:
     signals: tuple[Cue, ...] = ()
     sentences: tuple[Sentence, ...] = ()
     contested_pairs: tuple[ContestedPair, ...] = ()
+    flag_reasons: tuple[FlagReason, ...] = ()
+    attributions: tuple[Attribution, ...] = ()
+    hedge_threshold: float | None = None
+    refutation_score: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tier_rank(self) -> int:
         """Sort key: high before medium before low before anything unknown."""
         return TIER_ORDER.get(self.tier.lower(), len(TIER_ORDER))
+
+    def is_hedged(self, sentence: Sentence) -> bool:
+        """True if the hedge model put ``sentence`` at or above the record's hedge threshold.
+
+        Without a threshold (older records) no sentence counts as hedged.
+        """
+        if sentence.hedge is None or self.hedge_threshold is None:
+            return False
+        return sentence.hedge >= self.hedge_threshold
 
 
 @dataclass(frozen=True)
@@ -162,6 +224,10 @@ def read_review_record(value: bytes | str | Mapping[str, Any]) -> ReviewRecord:
         signals=tuple(_cue(item) for item in _list(data, "signals")),
         sentences=sentences,
         contested_pairs=tuple(_pair(item, sentences) for item in _list(data, "contested_pairs")),
+        flag_reasons=tuple(_flag_reason(item) for item in _list(data, "flag_reasons")),
+        attributions=tuple(_attribution(item) for item in _list(data, "attributions")),
+        hedge_threshold=_probability(data, "hedge_threshold"),
+        refutation_score=_number(data, "refutation_score"),
         raw=dict(data),
     )
 
@@ -202,6 +268,34 @@ def _int(data: Mapping[str, Any], *keys: str) -> int | None:
     return None
 
 
+def _optional_int(data: Mapping[str, Any], key: str) -> int | None:
+    """An integer field, or None when it is missing or null; any other value is malformed."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRecordError(f"{key} must be an integer")
+    return value
+
+
+def _number(data: Mapping[str, Any], key: str) -> float | None:
+    """A finite number, or None when it is missing or null; any other value is malformed."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidRecordError(f"{key} must be a number")
+    return float(value)
+
+
+def _probability(data: Mapping[str, Any], key: str) -> float | None:
+    """Like :func:`_number`, and the number must lie in [0, 1]."""
+    value = _number(data, key)
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise InvalidRecordError(f"{key} must be between 0 and 1")
+    return value
+
+
 def _list(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     value = data.get(key) or []
     if not isinstance(value, list):
@@ -239,7 +333,56 @@ def _sentence(item: Any) -> Sentence:
         start=_int(sentence, "start"),
         end=_int(sentence, "end"),
         index=_int(sentence, "index", "sentence"),
+        hedge=_probability(sentence, "hedge"),
     )
+
+
+def _span(value: Any, key: str) -> Span | None:
+    """A ``{text, start, end}`` span, or None for null; a span needs integer start <= end."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidRecordError(f"{key} must be an object or null")
+    start, end = _int(value, "start"), _int(value, "end")
+    if start is None or end is None or not 0 <= start <= end:
+        raise InvalidRecordError(f"{key} needs integer start <= end")
+    return Span(text=_str(value, "text"), start=start, end=end)
+
+
+def _party(value: Any) -> Party | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidRecordError("attribution party must be an object or null")
+    name = value.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidRecordError("attribution party needs a non-empty name")
+    return Party(name=name, kind=_str(value, "kind"))
+
+
+def _attribution(item: Any) -> Attribution:
+    attribution = _object(item, "attributions")
+    kind = attribution.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise InvalidRecordError("each attribution needs a kind")
+    return Attribution(
+        kind=kind,
+        sentence=_optional_int(attribution, "sentence"),
+        source=_span(attribution.get("source"), "attribution source"),
+        cue=_span(attribution.get("cue"), "attribution cue"),
+        content=_span(attribution.get("content"), "attribution content"),
+        party=_party(attribution.get("party")),
+    )
+
+
+def _flag_reason(item: Any) -> FlagReason:
+    """A reason shows its text; a reason without text falls back to its feature name."""
+    reason = _object(item, "flag_reasons")
+    feature = _str(reason, "feature")
+    text = _str(reason, "text") or feature
+    if not text:
+        raise InvalidRecordError("each flag reason needs a text or a feature")
+    return FlagReason(text=text, feature=feature, weight=_number(reason, "weight"))
 
 
 def _pair_side(value: Any, sentences: tuple[Sentence, ...]) -> Sentence:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.article.pipeline import ClaimModel
+from models.article.assess import ArticleModel
 from models.artifact import ArtifactError, card_path_for, default_artifact, load_model
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class ModelHolder:
     def __init__(
         self,
         path: Path | None,
-        on_loaded: Callable[[ClaimModel], None] | None = None,
+        on_loaded: Callable[[ArticleModel], None] | None = None,
         on_reload: Callable[[str], None] | None = None,
     ) -> None:
         self.path = Path(path) if path else default_artifact()
@@ -39,7 +39,7 @@ class ModelHolder:
         self._on_reload = on_reload or (lambda _result: None)
         self._lock = threading.Lock()
         self._stamp = self._file_stamp()
-        self.current: ClaimModel = load_model(self.path)  # refuses a bad artifact at start
+        self.current: ArticleModel = load_model(self.path)  # refuses a bad artifact at start
         self.last_error: str | None = None
         self._on_loaded(self.current)
 

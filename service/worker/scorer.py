@@ -23,7 +23,7 @@ import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from models.article.pipeline import ClaimModel
+from models.article.assess import ArticleModel
 from service.pipeline.batch import Accepted, Routed, score_and_route
 from service.settings import SCORING_MODES, Topics
 
@@ -52,7 +52,7 @@ class Scorer:
         return self._executor
 
     async def score_and_route(
-        self, accepted: Accepted, model: ClaimModel, threshold: float | None, topics: Topics
+        self, accepted: Accepted, model: ArticleModel, threshold: float | None, topics: Topics
     ) -> Routed:
         loop = asyncio.get_running_loop()
         pool = self._pool()
@@ -81,7 +81,7 @@ class Scorer:
 
 # -- in the child process ---------------------------------------------------------
 
-_model: ClaimModel | None = None
+_model: ArticleModel | None = None
 
 
 def _child_start() -> None:
@@ -89,7 +89,7 @@ def _child_start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _install(model: ClaimModel) -> None:
+def _install(model: ArticleModel) -> None:
     global _model
     _model = model
 

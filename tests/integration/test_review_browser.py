@@ -2,9 +2,10 @@
 
 `claimwatch review serve` runs as its own process. Review records go to the
 flagged topic; a reviewer loads the queue, opens an item, sees the cues
-highlighted, submits a verdict; the verdict is read back from the verdicts
-topic and exported as labelled JSONL. A second reviewer meets the lock, and a
-title and body carrying ``<script>`` show up as text and never run.
+highlighted with the evidence (why it was flagged, hedged sentences, who → cue →
+what), submits a verdict; the verdict is read back from the verdicts topic and
+exported as labelled JSONL. A second reviewer meets the lock, and a title, body and
+evidence carrying ``<script>`` show up as text and never run.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TEXT = (
     "The mayor allegedly approved the harbour contract without a vote. "
     "Council member Ana Ruiz claimed the deal was signed in secret. "
-    "The mayor's office denied any wrongdoing."
+    "The mayor's office denied any wrongdoing. "
+    "It was reported that the vote was skipped twice."
 )
 XSS_TITLE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 XSS_TEXT = (
@@ -110,6 +112,44 @@ def review_record(
         "received_at": "2025-11-25T10:00:00+00:00",
         "scored_at": "2025-11-25T10:00:00+00:00",
     }
+
+
+def span(text: str, phrase: str | None) -> dict[str, Any] | None:
+    if phrase is None:
+        return None
+    start = text.index(phrase)
+    return {"text": phrase, "start": start, "end": start + len(phrase)}
+
+
+def with_evidence(
+    record: dict[str, Any],
+    hedges: list[float],
+    reasons: list[tuple[str, float | None, str]],
+    attributions: list[tuple[str, str | None, str, str, tuple[str, str] | None]],
+) -> dict[str, Any]:
+    """The record with the evidence model's fields: every sentence with its hedge
+    probability, the flag reasons, and attributions (kind, source, cue, content, party)."""
+    text = record["text"]
+    sentences = [
+        {"index": i, "text": m.group(0), "start": m.start(), "end": m.end(), "hedge": hedge}
+        for (i, m), hedge in zip(enumerate(re.finditer(r"[^. ][^.]*\.", text)), hedges, strict=True)
+    ]
+    record["sentences"] = sentences
+    record["hedge_threshold"] = 0.6
+    record["refutation_score"] = 0.2
+    record["flag_reasons"] = [{"feature": f, "weight": w, "text": t} for f, w, t in reasons]
+    record["attributions"] = [
+        {
+            "kind": kind,
+            "sentence": next(s["index"] for s in sentences if said in s["text"]),
+            "source": span(text, source),
+            "cue": span(text, said),
+            "content": span(text, content),
+            "party": None if party is None else {"name": party[0], "kind": party[1]},
+        }
+        for kind, source, said, content, party in attributions
+    ]
+    return record
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
@@ -243,19 +283,51 @@ def test_review_round_trip_in_chromium(
     review_app: tuple[str, dict[str, str]], broker_settings: Settings, tmp_path: Path
 ) -> None:
     base, env = review_app
-    plain = review_record(
-        "harbour-1",
-        "Mayor approved harbour deal, council member says",
-        TEXT,
-        0.88,
-        [("allegedly", "hedged_attribution"), ("claimed", "claim"), ("denied", "denial")],
+    plain = with_evidence(
+        review_record(
+            "harbour-1",
+            "Mayor approved harbour deal, council member says",
+            TEXT,
+            0.88,
+            [("allegedly", "hedged_attribution"), ("claimed", "claim"), ("denied", "denial")],
+        ),
+        hedges=[0.91, 0.3, 0.05, 0.72],
+        reasons=[
+            ("pair_claim_denied_by_other_party", 1.2, "claim by Ana Ruiz denied by mayor's office"),
+            ("hedged_share", 0.8, "2 of 4 sentences hedged (in the headline or lede)"),
+            ("attribution_report", None, "reported secondhand"),
+        ],
+        attributions=[
+            (
+                "claim",
+                "Council member Ana Ruiz",
+                "claimed",
+                "the deal was signed in secret",
+                ("Ana Ruiz", "person"),
+            ),
+            (
+                "denial",
+                "The mayor's office",
+                "denied",
+                "any wrongdoing",
+                ("mayor's office", "organisation"),
+            ),
+            ("report", None, "was reported", "the vote was skipped twice", None),
+        ],
     )
-    hostile = review_record(
-        "xss-1",
-        XSS_TITLE,
-        XSS_TEXT,
-        0.97,
-        [("reportedly", "hedged_attribution"), ("denied", "denial")],
+    hostile = with_evidence(
+        review_record(
+            "xss-1",
+            XSS_TITLE,
+            XSS_TEXT,
+            0.97,
+            [("reportedly", "hedged_attribution"), ("denied", "denial")],
+        ),
+        hedges=[0.7, 0.1, 0.1, 0.1],
+        reasons=[("<b>feature</b>", 1.0, XSS_TITLE)],
+        attributions=[
+            ("<script>kind</script>", "<script>window.__pwned = 3</script>", "moved", "the", None)
+        ],
     )
     produce(broker_settings, [plain, hostile, plain])  # the repeat is a re-delivery
 
@@ -292,6 +364,12 @@ def test_review_round_trip_in_chromium(
         expect(page.get_by_test_id("title")).to_be_visible()
         assert page.get_by_test_id("title").inner_text() == XSS_TITLE
         assert "<script>window.__pwned = 3</script>" in page.get_by_test_id("text").inner_text()
+        assert page.get_by_test_id("why").locator("li").all_inner_texts() == [
+            XSS_TITLE + " (<b>feature</b>, weight 1.00)"
+        ]
+        assert page.get_by_test_id("attributions").locator("li").all_inner_texts() == [
+            "<script>kind</script> <script>window.__pwned = 3</script> → moved → the"
+        ]
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.locator("main script, main img").count() == 0
 
@@ -322,6 +400,38 @@ def test_review_round_trip_in_chromium(
         pair = page.locator("table.pairs tbody tr").first.locator("td")
         assert pair.all_inner_texts()[1::2] == ["Ana Ruiz", "The mayor's office"]
         assert pair.nth(0).locator("mark").inner_text() == "claimed"
+
+        # The evidence: why it was flagged, the hedged sentences, who said what.
+        why = page.get_by_test_id("why")
+        expect(why).to_be_visible()
+        assert why.locator("h2").inner_text() == "Why flagged"
+        assert why.locator("li").all_inner_texts() == [
+            "claim by Ana Ruiz denied by mayor's office"
+            " (pair_claim_denied_by_other_party, weight 1.20)",
+            "2 of 4 sentences hedged (in the headline or lede) (hedged_share, weight 0.80)",
+            "reported secondhand (attribution_report)",
+        ]
+        hedged = page.get_by_test_id("sentences").locator("li.hedged")
+        expect(hedged.first).to_be_visible()
+        assert hedged.all_inner_texts() == [
+            "hedged 0.91 The mayor allegedly approved the harbour contract without a vote.",
+            "hedged 0.72 It was reported that the vote was skipped twice.",
+        ]
+        assert hedged.first.locator("mark.cue").inner_text() == "allegedly"
+        assert page.get_by_test_id("sentences").locator("li").count() == 4
+        attributions = page.get_by_test_id("attributions")
+        expect(attributions).to_be_visible()
+        assert attributions.locator("li").all_inner_texts() == [
+            "claim Council member Ana Ruiz (person: Ana Ruiz) → claimed"
+            " → the deal was signed in secret",
+            "denial The mayor's office (organisation: mayor's office) → denied → any wrongdoing",
+            "report (no source) → was reported → the vote was skipped twice",
+        ]
+        assert [attributions.locator("li").nth(i).get_attribute("data-kind") for i in range(3)] == [
+            "claim",
+            "denial",
+            "report",
+        ]
         page.screenshot(path=str(tmp_path / "review-article.png"), full_page=True)
         page.get_by_label("Note (optional)").fill("Two named sources contradict each other.")
         page.get_by_role("button", name="Contested", exact=True).click()

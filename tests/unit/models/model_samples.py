@@ -6,7 +6,10 @@ from __future__ import annotations
 RECORD_FIELDS = {
     "article_id",
     "score",
-    "denial_score",
+    "refutation_score",
+    "flag_reasons",
+    "attributions",
+    "hedge_threshold",
     "threshold",
     "flagged",
     "tier",

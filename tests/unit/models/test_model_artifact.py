@@ -37,7 +37,8 @@ def test_default_artifact_loads_with_card_fields() -> None:
     assert model.sha256 == model.card["artifact"]["sha256"]
     assert model.info() == {"name": model.name, "version": model.version, "sha256": model.sha256}
     assert 0.0 < model.threshold < 1.0
-    assert default_artifact().stat().st_size < 5_000_000
+    # v2 carries the hedge vocabulary (~3.4 MB) and the tagger (~1.3 MB) inside
+    assert default_artifact().stat().st_size < 8_000_000
     for key in (
         "name",
         "version",

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 from model_samples import RECORD_FIELDS as FIELDS
+from sample_texts import DESIGN_EXAMPLE as DESIGN
 
 from service.cli.main import main
-
-DESIGN = (
-    "IMIS claimed that its fighters confronted US troops. The US-led coalition denied "
-    "that any confrontation took place. Footage allegedly shows the clash."
-)
 
 
 def records(out: str) -> list[dict[str, object]]:
@@ -43,6 +39,17 @@ def test_score_jsonl_keeps_order_and_ids(
     got = records(capsys.readouterr().out)
     assert [r["article_id"] for r in got] == [f"a{i}" for i in range(300)]
     assert [r["flagged"] for r in got[:4]] == [False, True, False, True]
+
+
+def test_score_jsonl_uses_the_title_as_the_headline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "titled.jsonl"
+    path.write_text(json.dumps({"id": "t", "title": "IMIS claims, US denies", "text": DESIGN}))
+    assert main(["score", str(path)]) == 0
+    [record] = records(capsys.readouterr().out)
+    cues = {(c["text"], c["start"]) for c in record["signals"]}
+    assert ("claims", 5) in cues  # offsets index "title\n\ntext"
 
 
 def test_score_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from models.article.assess import assess_batch
 from models.artifact import load_model
 from service.cli.main import main
 
@@ -19,7 +20,47 @@ PLAIN = "{t} happened on Monday. The agency confirmed {t} in a statement. {t} is
 ORDINARY = "The {t} results were published. Sales rose. The {t} team won the {t} game."
 
 
+SPEAKERS = ("Officials", "The mayor", "Anna Berg", "The ministry", "Police", "Tom Reed")
+WEASEL_UNCERTAIN = "Some experts believe that the {t} may have been larger than reported ."
+WEASEL_CERTAIN = "The {t} was built in 1958 by the city ."
+
+
+def write_evidence_data(root: Path) -> None:
+    """Tiny wiki-weasel and PolNeAR look-alikes in their real formats (CSV, BRAT)."""
+    (root / "wiki-weasel").mkdir(parents=True)
+    with (root / "wiki-weasel" / "train.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for i in range(60):
+            uncertain = i % 3 == 0
+            writer.writerow([(WEASEL_UNCERTAIN if uncertain else WEASEL_CERTAIN).format(
+                t=f"tower{i}"), int(uncertain)])
+    for split, count in (("train", 8), ("dev", 3)):
+        (root / "polnear" / split / "text").mkdir(parents=True)
+        (root / "polnear" / split / "attributions").mkdir(parents=True)
+        for article in range(count):
+            text, lines, n = "", [], 0
+            for k in range(6):
+                speaker = SPEAKERS[(article + k) % len(SPEAKERS)]
+                content = f"the plan {article}{k} would cost more"
+                sentence = f"{speaker} said {content}. "
+                base = len(text)
+                for role, part in (("Source", speaker), ("Cue", "said"), ("Content", content)):
+                    start = base + sentence.index(part)
+                    n += 1
+                    lines.append(f"T{n}\t{role} {start} {start + len(part)}\t{part}")
+                lines.append(f"E{k + 1}\tAttribution:T{n - 1} Content:T{n} Cue:T{n - 1} "
+                             f"Source:T{n - 2}")
+                text += sentence
+            name = f"pub_{split}{article:02d}"
+            (root / "polnear" / split / "text" / f"{name}.txt").write_text(text, encoding="utf-8")
+            (root / "polnear" / split / "attributions" / f"{name}_ann1.ann").write_text(
+                "\n".join(lines) + "\n", encoding="utf-8"
+            )
+
+
 def write_data(root: Path) -> None:
+    write_evidence_data(root)
     (root / "fnc-1").mkdir(parents=True)
     (root / "ordinary-news").mkdir()
     bodies, stances = [], []
@@ -91,8 +132,27 @@ def test_train_writes_a_loadable_artifact_with_card(trained: tuple[Path, Path, P
     assert card["articles"]["total"] == 60 + 18 + 10
     assert any(entry["name"] == "extra" for entry in card["training_data"])
     assert 0 < card["thresholds"]["flag"] <= card["thresholds"]["high"] <= 1
-    scores = model.score_batch([HEDGED.format(t="new"), ORDINARY.format(t="new")])
-    assert scores.contested[0] > scores.contested[1]
+    assert card["format"] == 2
+    assert {e["name"] for e in card["training_data"]} >= {"wiki-weasel", "polnear", "fnc-1"}
+    assert card["cv"]["metrics"]["flags_without_evidence"] == 0
+    assessed = assess_batch(model, ["h", "o"], [HEDGED.format(t="new"), ORDINARY.format(t="new")])
+    assert assessed[0].score > assessed[1].score
+
+
+def test_retraining_can_keep_the_evidence_models(
+    trained: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    root, extra, artifact = trained
+    args = ["train", "--data", str(root), "--out", str(tmp_path), "--extra", str(extra),
+            "--evidence-from", str(artifact), "--seed", "3"]
+    assert main(args) == 0
+    again = load_model(tmp_path / artifact.name)
+    first = load_model(artifact)
+    assert again.card["evidence_models"]["taken_from"]["sha256"] == first.sha256
+    texts = [HEDGED.format(t="x"), PLAIN.format(t="y")]
+    assert [a.score for a in assess_batch(again, ["a", "b"], texts)] == [
+        a.score for a in assess_batch(first, ["a", "b"], texts)
+    ]
 
 
 def test_training_is_deterministic(trained: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -116,9 +176,9 @@ def test_training_is_deterministic(trained: tuple[Path, Path, Path], tmp_path: P
     again = load_model(tmp_path / artifact.name)
     first = load_model(artifact)
     texts = [HEDGED.format(t="x"), PLAIN.format(t="y")]
-    assert (
-        first.score_batch(texts).contested.tolist() == again.score_batch(texts).contested.tolist()
-    )
+    assert [a.to_dict() for a in assess_batch(again, ["a", "b"], texts)] == [
+        {**a.to_dict(), "model": again.info()} for a in assess_batch(first, ["a", "b"], texts)
+    ]
     assert first.card["cv"]["metrics"] == again.card["cv"]["metrics"]
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from review_factory import XSS_TEXT, XSS_TITLE, make_record
+from review_factory import XSS_TEXT, XSS_TITLE, make_evidence_record, make_record, span
 
 from service.review import pages
 from service.review.records import Cue, read_review_record
-from service.review.render import Segment, render_terminal, segments, terminal_safe
+from service.review.render import (
+    BOLD,
+    DIM,
+    RESET,
+    Segment,
+    render_terminal,
+    segments,
+    shorten,
+    terminal_safe,
+)
 from service.review.store import Lock, QueueItem
 
 
@@ -49,6 +58,173 @@ def test_terminal_output_marks_cues_and_strips_control_characters() -> None:
     assert "denial (The mayor's office): The mayor's office [[denied]](denial) any" in out
     assert "score 0.910 · tier high" in out
     assert terminal_safe("a\tb\nc\x9bd") == "a\tb\nc\ufffdd"
+
+
+def test_terminal_shows_reasons_hedged_sentences_and_attributions() -> None:
+    out = render_terminal(read_review_record(make_evidence_record()), color=False)
+    assert out.splitlines() == [
+        "Mayor approved contract, council says",
+        "  id e-1 · source daily-planet · score 0.910 · tier high · refutation 0.120"
+        " · model 2025.1",
+        "  https://example.org/e-1",
+        "  why:",
+        "    - claim by Ana Ruiz denied by The mayor's office"
+        " [pair_claim_denied_by_other_party, weight 1.20]",
+        "    - 2 of 6 sentences hedged (in the headline or lede) [hedged_share, weight 0.80]",
+        "    - reported secondhand [attribution_report]",
+        "  sentences (hedged: hedge probability ≥ 0.60):",
+        "    - [hedged 0.91] The mayor [[allegedly]](hedged_attribution) approved the contract"
+        " without a vote.",
+        "    - Council member Ana Ruiz [[claimed]](claim) the deal was signed in secret.",
+        "    - The mayor's office [[denied]](denial) any wrongdoing.",
+        "    - [hedged 0.74] Officials may have moved the funds before the audit.",
+        "  attributions:",
+        "    - [claim] Council member Ana Ruiz (person: Ana Ruiz) → claimed"
+        " → the deal was signed in secret",
+        "    - [denial] The mayor's office (organisation) → denied → any wrongdoing",
+        "    - [statement] a spokesman (anonymous: spokesman) → said → The audit is due in May",
+        "    - [report] (no source) → was reported → the contract was worth millions",
+        "  claim ↔ denial:",
+        "    claim (Ana Ruiz): Council member Ana Ruiz [[claimed]](claim) the deal was signed"
+        " in secret.",
+        "    denial (The mayor's office): The mayor's office [[denied]](denial) any wrongdoing.",
+    ]
+
+
+def test_terminal_shows_an_older_record_without_evidence_sections() -> None:
+    raw = make_record()
+    raw["denial_score"] = 0.3
+    out = render_terminal(read_review_record(raw), color=False)
+    assert out.splitlines() == [
+        "Mayor approved contract, council says",
+        "  id a-1 · source daily-planet · score 0.910 · tier high · model 2025.1",
+        "  https://example.org/a-1",
+        "  sentences:",
+        "    - The mayor [[allegedly]](hedged_attribution) approved the contract without a vote.",
+        "    - Council member Ana Ruiz [[claimed]](claim) the deal was signed in secret.",
+        "    - The mayor's office [[denied]](denial) any wrongdoing.",
+        "  claim ↔ denial:",
+        "    claim (Ana Ruiz): Council member Ana Ruiz [[claimed]](claim) the deal was signed"
+        " in secret.",
+        "    denial (The mayor's office): The mayor's office [[denied]](denial) any wrongdoing.",
+    ]
+
+
+def test_terminal_colour_marks_hedges_kinds_and_reason_details() -> None:
+    out = render_terminal(read_review_record(make_evidence_record()), color=True)
+    assert f"    - {BOLD}[hedged 0.74]{RESET} Officials may have moved" in out
+    assert f"    - {DIM}[report]{RESET} (no source) → was reported →" in out
+    assert f"reported secondhand {DIM}[attribution_report]{RESET}" in out
+
+
+def test_attribution_content_is_cut_to_one_terminal_line() -> None:
+    words = " ".join(f"w{i:02d}" for i in range(60))  # 4 characters a word with its space
+    assert shorten(words) == " ".join(f"w{i:02d}" for i in range(30)) + "…"
+    assert shorten("x" + words) == "x" + " ".join(f"w{i:02d}" for i in range(29)) + "…"
+    assert shorten("a" * 200) == "a" * 119 + "…"
+    assert shorten("a" * 120) == "a" * 120
+    raw = make_evidence_record()
+    raw["text"] += " " + words
+    raw["attributions"][0]["content"] = span(raw["text"], words)
+    record = read_review_record(raw)
+    line = render_terminal(record, color=False).splitlines()[13]
+    cut = " ".join(f"w{i:02d}" for i in range(30)) + "…"
+    assert line == f"    - [claim] Council member Ana Ruiz (person: Ana Ruiz) → claimed → {cut}"
+    html = pages.article_page(QueueItem(record, "queued", None), "alice", "tok")
+    assert f"<span class=what>{words}</span>" in html  # the page shows it whole
+
+
+def test_terminal_evidence_is_made_safe() -> None:
+    raw = make_evidence_record()
+    raw["flag_reasons"][0]["text"] = "claim by \x1b]0;owned\x07 X"
+    raw["attributions"][0]["source"]["text"] = "Ana\x1b[2J\nRuiz"
+    out = render_terminal(read_review_record(raw), color=False)
+    assert "\x1b" not in out and "\x07" not in out
+    assert "    - claim by \ufffd]0;owned\ufffd X [pair_claim_denied_by_other_party" in out
+    assert "    - [claim] Ana\ufffd[2J Ruiz (person: Ana Ruiz) → claimed →" in out
+
+
+class ListItems(HTMLParser):
+    """The text a reader sees in each ``<li>`` of the section with ``data-testid=testid``."""
+
+    def __init__(self, testid: str) -> None:
+        super().__init__()
+        self.testid = testid
+        self.depth = 0  # open sections, counted from the one we want
+        self.items: list[str] = []
+        self.classes: list[str | None] = []
+        self._item: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "section" and (self.depth or found.get("data-testid") == self.testid):
+            self.depth += 1
+        elif tag == "li" and self.depth:
+            self._item = []
+            self.classes.append(found.get("class"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section" and self.depth:
+            self.depth -= 1
+        elif tag == "li" and self._item is not None:
+            self.items.append(" ".join("".join(self._item).split()))
+            self._item = None
+
+    def handle_data(self, data: str) -> None:
+        if self._item is not None:
+            self._item.append(data)
+
+
+def items_of(html: str, testid: str) -> ListItems:
+    parser = ListItems(testid)
+    parser.feed(html)
+    return parser
+
+
+def test_article_page_shows_why_hedged_sentences_and_attributions() -> None:
+    record = read_review_record(make_evidence_record())
+    html = pages.article_page(QueueItem(record, "queued", None), "alice", "tok")
+    assert items_of(html, "why").items == [
+        "claim by Ana Ruiz denied by The mayor's office"
+        " (pair_claim_denied_by_other_party, weight 1.20)",
+        "2 of 6 sentences hedged (in the headline or lede) (hedged_share, weight 0.80)",
+        "reported secondhand (attribution_report)",
+    ]
+    sentences = items_of(html, "sentences")
+    assert sentences.items == [
+        "hedged 0.91 The mayor allegedly approved the contract without a vote.",
+        "Council member Ana Ruiz claimed the deal was signed in secret.",
+        "The mayor's office denied any wrongdoing.",
+        "hedged 0.74 Officials may have moved the funds before the audit.",
+    ]
+    assert sentences.classes == ["hedged", None, None, "hedged"]
+    assert "<h2>Sentences <small>(hedged: hedge probability ≥ 0.60)</small></h2>" in html
+    assert items_of(html, "attributions").items == [
+        "claim Council member Ana Ruiz (person: Ana Ruiz) → claimed"
+        " → the deal was signed in secret",
+        "denial The mayor's office (organisation) → denied → any wrongdoing",
+        "statement a spokesman (anonymous: spokesman) → said → The audit is due in May",
+        "report (no source) → was reported → the contract was worth millions",
+    ]
+    assert '<li data-kind="report" data-sentence="5"><span class="kind kind-report">' in html
+    assert "<dt>Refutation score</dt><dd>0.120</dd>" in html
+
+
+def test_article_page_of_an_older_record_has_no_evidence_sections() -> None:
+    record = read_review_record(make_record())
+    html = pages.article_page(QueueItem(record, "queued", None), "alice", "tok")
+    assert items_of(html, "why").items == []
+    assert items_of(html, "attributions").items == []
+    assert "Why flagged" not in html and "Attributions" not in html
+    assert "Refutation score" not in html
+    sentences = items_of(html, "sentences")
+    assert sentences.items == [
+        "The mayor allegedly approved the contract without a vote.",
+        "Council member Ana Ruiz claimed the deal was signed in secret.",
+        "The mayor's office denied any wrongdoing.",
+    ]
+    assert sentences.classes == [None, None, None]
+    assert "<h2>Sentences</h2>" in html
 
 
 ALLOWED_TAGS = {
@@ -113,6 +289,17 @@ def test_every_page_escapes_untrusted_text() -> None:
         cues=[("allegedly", "<i>cat</i>"), ("denied", "denial")],
     )
     raw["url"] = "javascript:alert(1)"
+    raw["flag_reasons"] = [{"feature": "<b>f</b>", "weight": 1, "text": XSS_TITLE}]
+    raw["attributions"] = [
+        {
+            "kind": '"><script>k</script>',
+            "sentence": 0,
+            "source": {"text": "<img src=x onerror=alert(1)>", "start": 0, "end": 9},
+            "cue": {"text": "<script>cue</script>", "start": 0, "end": 9},
+            "content": {"text": "<svg onload=1>", "start": 0, "end": 9},
+            "party": {"name": "<b>p</b>", "kind": "<i>k</i>"},
+        }
+    ]
     raw["contested_pairs"] = [
         {
             "claim": {"text": "<script>c</script>"},
@@ -137,4 +324,11 @@ def test_every_page_escapes_untrusted_text() -> None:
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in article
     assert "&lt;script&gt;window.__pwned = 3&lt;/script&gt;" in article
     assert 'href="javascript' not in article
+    assert "<span class=reason-text>&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in article
+    assert "(&lt;b&gt;f&lt;/b&gt;, weight 1.00)" in article
+    assert '<li data-kind="&quot;&gt;&lt;script&gt;k&lt;/script&gt;" data-sentence="0">' in article
+    assert "<span class=who>&lt;img src=x onerror=alert(1)&gt;</span>" in article
+    assert "<small class=party>(&lt;i&gt;k&lt;/i&gt;: &lt;b&gt;p&lt;/b&gt;)</small>" in article
+    assert "<span class=said>&lt;script&gt;cue&lt;/script&gt;</span>" in article
+    assert "<span class=what>&lt;svg onload=1&gt;</span>" in article
     assert "%3Cscript%3E" in rendered[1]  # the id inside links is URL-quoted as well

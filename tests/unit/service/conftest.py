@@ -8,31 +8,36 @@ import orjson
 import pytest
 from service_samples import POISON
 
-from models.article.pipeline import ClaimModel, Scores
+from models.article.evidence_model import EvidenceClaimModel, EvidenceScores
 from models.artifact import load_model
-from models.evidence.signals import ArticleSignals
+from models.evidence.evidence import ArticleEvidence
 from service.pipeline.records import RawMessage
 
 
 @pytest.fixture(scope="session")
-def model() -> ClaimModel:
-    return load_model()
+def model() -> EvidenceClaimModel:
+    loaded = load_model()
+    assert isinstance(loaded, EvidenceClaimModel)
+    return loaded
 
 
-class PoisonedModel(ClaimModel):
+class PoisonedModel(EvidenceClaimModel):
     """The shipped model, except that scoring any text containing POISON raises."""
 
-    def __init__(self, real: ClaimModel) -> None:
-        super().__init__(real.pipeline, real.denial, real.card, real.sha256, real.denial_columns)
+    def __init__(self, real: EvidenceClaimModel) -> None:
+        super().__init__(
+            real.evidence, real.features, real.scaler, real.contested, real.refutation,
+            real.card, real.sha256,
+        )
 
-    def score_batch(self, docs: Sequence[ArticleSignals]) -> Scores:
-        if any(POISON in doc.text for doc in docs):
+    def score_evidence(self, evidence: Sequence[ArticleEvidence]) -> EvidenceScores:
+        if any(POISON in item.text for item in evidence):
             raise FloatingPointError("the model choked on this one")
-        return super().score_batch(docs)
+        return super().score_evidence(evidence)
 
 
 @pytest.fixture(scope="session")
-def poisoned(model: ClaimModel) -> ClaimModel:
+def poisoned(model: EvidenceClaimModel) -> EvidenceClaimModel:
     return PoisonedModel(model)
 
 

@@ -10,7 +10,7 @@ import orjson
 from service_samples import CONTESTED, ORDINARY, POISON
 
 from models.article.assess import assess_batch
-from models.article.pipeline import ClaimModel
+from models.article.evidence_model import EvidenceClaimModel as ClaimModel
 from service.pipeline.batch import accept, score_and_route
 from service.pipeline.dedupe import remember
 from service.pipeline.records import ERROR_CODES, DeadLetter, RawMessage

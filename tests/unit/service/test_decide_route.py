@@ -8,7 +8,7 @@ import orjson
 from service_samples import CONTESTED
 
 from models.article.assess import assess_batch
-from models.article.pipeline import ClaimModel
+from models.article.evidence_model import EvidenceClaimModel as ClaimModel
 from service.pipeline.decide import decision_record, review_record
 from service.pipeline.dedupe import Fresh, content_hash
 from service.pipeline.records import Article, DeadLetter, RawMessage
@@ -37,7 +37,7 @@ def test_decision_record(model: ClaimModel, message: Callable[..., RawMessage]) 
         "version": 2,
         "content_hash": item.content_hash,
         "score": assessment.score,
-        "denial_score": assessment.denial_score,
+        "refutation_score": assessment.denial_score,
         "threshold": model.threshold,
         "flagged": True,
         "tier": assessment.tier,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from service_samples import CONTESTED, ORDINARY, POISON
 
 from models.article.assess import assess_batch
-from models.article.pipeline import ClaimModel
+from models.article.evidence_model import EvidenceClaimModel as ClaimModel
 from service.pipeline.dedupe import Fresh
 from service.pipeline.records import Article
 from service.pipeline.score import score_batch

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from service_samples import CONTESTED, ORDINARY
 
-from models.article.pipeline import ClaimModel
+from models.article.evidence_model import EvidenceClaimModel as ClaimModel
 from service.pipeline.batch import Routed, accept, score_and_route
 from service.pipeline.records import RawMessage
 from service.settings import Topics

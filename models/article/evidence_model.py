@@ -1,0 +1,182 @@
+"""The article model v2: a calibrated linear model over the evidence features.
+
+:class:`EvidenceClaimModel` holds the evidence models (hedge, attributions), the
+fitted :class:`~models.article.evidence_features.EvidenceFeatures`, a scaler and
+two calibrated logistic regressions: ``contested`` (the flag) and ``refutation``
+(FNC-1 *disagree*: how likely the body refutes the claim it reports — not whether
+the article contains a denial, which the attributions show). Because the model is
+linear, the contribution of each feature to a score is exact, and
+:func:`flag_reasons` turns the largest ones into words a reviewer understands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.preprocessing import StandardScaler
+
+from models.article.evidence_features import HEAD_SENTENCES, EvidenceFeatures
+from models.article.pipeline import CardInfo
+from models.evidence.evidence import ArticleEvidence, EvidenceModels
+
+MAX_REASONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One feature's part in a score: its name, its exact contribution, in words."""
+
+    feature: str
+    contribution: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "weight": round(self.contribution, 4), "text": self.text}
+
+
+@dataclass(frozen=True)
+class EvidenceScores:
+    contested: np.ndarray
+    refutation: np.ndarray
+    reasons: list[list[Reason]]
+
+
+class EvidenceClaimModel(CardInfo):
+    """Evidence models + evidence features + two calibrated linear heads + card."""
+
+    def __init__(
+        self,
+        evidence: EvidenceModels,
+        features: EvidenceFeatures,
+        scaler: StandardScaler,
+        contested: CalibratedClassifierCV,
+        refutation: CalibratedClassifierCV,
+        card: dict[str, Any],
+        sha256: str = "",
+    ) -> None:
+        self.evidence = evidence
+        self.features = features
+        self.scaler = scaler
+        self.contested = contested
+        self.refutation = refutation
+        self.card = card
+        self.sha256 = sha256
+        self._names = list(features.get_feature_names_out())
+
+    def extract(self, texts: Sequence[str]) -> list[ArticleEvidence]:
+        return self.evidence.extract_batch(texts)
+
+    def score_evidence(self, evidence: Sequence[ArticleEvidence]) -> EvidenceScores:
+        """Calibrated scores and the reasons behind each; deterministic."""
+        if not evidence:
+            empty = np.zeros(0)
+            return EvidenceScores(empty, empty.copy(), [])
+        scaled = self.scaler.transform(self.features.transform(list(evidence)))
+        contested, contributions = _linear_parts(self.contested, scaled)
+        refutation, _ = _linear_parts(self.refutation, scaled)
+        reasons = [
+            flag_reasons(self._names, row, item)
+            for row, item in zip(contributions, evidence, strict=True)
+        ]
+        return EvidenceScores(contested, refutation, reasons)
+
+
+def _linear_parts(
+    classifier: CalibratedClassifierCV, scaled: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(class 1) and the per-feature contributions to the linear decision function."""
+    calibrated = classifier.calibrated_classifiers_[0]
+    linear = calibrated.estimator
+    coef = linear.coef_.ravel()
+    contributions = scaled * coef
+    decision = contributions.sum(axis=1) + linear.intercept_[0]
+    sigmoid = calibrated.calibrators[0]
+    probability = expit(-(sigmoid.a_ * decision + sigmoid.b_))
+    # Platt's slope is negative when a higher decision means class 1; contributions are
+    # reported in the direction of the score.
+    return np.asarray(probability, dtype=np.float64), contributions * float(np.sign(-sigmoid.a_))
+
+
+def _names_of(evidence: ArticleEvidence, kinds: set[str]) -> list[str]:
+    names: list[str] = []
+    for attribution, party in zip(evidence.attributions, evidence.parties, strict=True):
+        if attribution.kind in kinds and party is not None and party.name not in names:
+            names.append(party.name)
+    return names
+
+
+def _listed(names: list[str], limit: int = 3) -> str:
+    return ", ".join(names[:limit]) + (" …" if len(names) > limit else "")
+
+
+def describe(feature: str, evidence: ArticleEvidence) -> str | None:
+    """The reason a feature gives for this article, in a reviewer's words (None if the
+    article does not have what the feature is about)."""
+    signals = evidence.signals
+    if feature == "pair_claim_denied_by_other_party":
+        for pair in evidence.pairs:
+            if pair.claimant and pair.denier and pair.claimant != pair.denier:
+                return f"claim by {pair.claimant} denied by {pair.denier}"
+        return None
+    if feature == "contested_pairs" and evidence.pairs:
+        return f"{len(evidence.pairs)} claim ↔ denial pair(s)"
+    if feature.startswith(("hedge", "hedged", "head_hedge")):
+        hedged = evidence.hedged()
+        if not hedged:
+            return None
+        where = " (in the headline or lede)" if min(hedged) < HEAD_SENTENCES else ""
+        return f"{len(hedged)} of {evidence.n_sentences} sentences hedged{where}"
+    if feature in ("attribution_report", "head_attribution_report", "report_by_media"):
+        names = _names_of(evidence, {"report"})
+        if not any(a.kind == "report" for a in evidence.attributions):
+            return None
+        return "reported secondhand" + (f": {_listed(names)}" if names else "")
+    if feature in ("attribution_claim", "head_attribution_claim"):
+        names = _names_of(evidence, {"claim"})
+        if not any(a.kind == "claim" for a in evidence.attributions):
+            return None
+        return "claimed" + (f" by {_listed(names)}" if names else "")
+    if feature in ("attribution_denial", "head_attribution_denial"):
+        names = _names_of(evidence, {"denial"})
+        if not any(a.kind == "denial" for a in evidence.attributions):
+            return None
+        return "denied" + (f" by {_listed(names)}" if names else "")
+    if feature.startswith(("cue_", "head_cue_")) and not feature.startswith("cue_word="):
+        category = feature.removeprefix("head_").removeprefix("cue_")
+        cues = [c.text for c in signals.cues if c.category == category and not c.negated]
+        if not cues:
+            return None
+        shown = _listed(sorted(set(cues), key=cues.index))
+        return f"{category.replace('_', ' ')} cue: {shown}"
+    if feature.startswith("cue_word="):
+        return f"cue \u201c{feature.removeprefix('cue_word=')}\u201d"
+    if feature.startswith("source_"):
+        kind = feature.removeprefix("source_")
+        names = [p.name for p in evidence.parties if p is not None and p.kind == kind]
+        return f"attributed to {kind} sources: {_listed(names)}" if names else None
+    if feature == "contested_attribution_share" and evidence.attributions:
+        contested = sum(a.kind != "statement" for a in evidence.attributions)
+        return f"{contested} of {len(evidence.attributions)} attributions claim, deny or report"
+    return None
+
+
+def flag_reasons(
+    names: list[str], contributions: np.ndarray, evidence: ArticleEvidence
+) -> list[Reason]:
+    """The features that raised this score most, each with what the article has."""
+    reasons: list[Reason] = []
+    seen: set[str] = set()
+    for j in np.argsort(-contributions, kind="stable"):
+        if contributions[j] <= 0 or len(reasons) >= MAX_REASONS:
+            break
+        text = describe(names[j], evidence)
+        if text is None or text in seen:
+            continue
+        seen.add(text)
+        reasons.append(Reason(names[j], float(contributions[j]), text))
+    return reasons

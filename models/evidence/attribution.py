@@ -1,0 +1,685 @@
+"""Attributions in news text: who (source) said (cue) what (content), with exact offsets.
+
+A linear-chain CRF over BIO tags (``SRC``, ``CUE``, ``CON``), trained by
+:mod:`models.training.attribution` on PolNeAR with crfsuite, whose weights are
+exported into numpy arrays and decoded here with a small batched Viterbi: the
+stored tagger holds only numpy arrays, lists and strings (skops-safe), and
+reproduces crfsuite's own predictions exactly (checked at training time).
+
+Every token feature is (a) a feature of one word *type* at a fixed offset (-2..+2),
+whose score vectors are computed once per type and cached, or (b) one of a few
+context families (inside a quotation, position in the sentence, distance to a
+cue word) computed with numpy. Sentences are the project's own split
+(:mod:`models.evidence.spans`), so ``Attribution.sentence`` means what a cue's
+sentence means. Linear in the input: possessive regexes, at most
+``MAX_TOKENS_PER_CHUNK`` tokens per decoded chunk and ``MAX_SENTENCES`` sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from models.evidence.lexicon import word_set
+from models.evidence.spans import sentence_starts
+
+# A word (letters/digits joined by inner apostrophes, an English clitic such as "'s"
+# split off as its own token), a clitic, or any other single non-space character. Every
+# quantifier is possessive and the alternatives are disjoint at their first character,
+# so the scan is one linear pass.
+TOKEN = re.compile(
+    r"[^\W_]++(?:['\u2019](?!(?:s|re|ve|ll|d|m|S|RE|VE|LL|D|M)\b)[^\W_]++)*+"
+    r"|['\u2019](?:s|re|ve|ll|d|m|S|RE|VE|LL|D|M)\b"
+    r"|\S"
+)
+
+
+_PARAGRAPH = re.compile(r"\n[^\S\n]*+\n")
+
+
+OPEN_QUOTES = frozenset("\u201c\u00ab")
+
+
+CLOSE_QUOTES = frozenset("\u201d\u00bb")
+
+
+STRAIGHT_QUOTES = frozenset('"')
+
+
+MAX_TOKENS_PER_CHUNK = 200
+
+
+MAX_SENTENCES = 2000
+
+
+_SPACED_TOKEN = re.compile(r"(\s*+)(" + TOKEN.pattern + ")")
+
+
+def tokenize(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Tokens of ``text`` as (strings, starts, ends); ``text[starts[i]:ends[i]] == strings[i]``.
+
+    One ``findall`` pass; each match is (leading whitespace, token), so offsets are cumulative
+    lengths (whitespace before a token is always consumed by the first group).
+    """
+    pairs = _SPACED_TOKEN.findall(text)
+    n = len(pairs)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return [], empty, empty
+    spaces, strings = zip(*pairs, strict=True)
+    tok_len = np.fromiter(map(len, strings), dtype=np.int64, count=n)
+    ends = np.cumsum(np.fromiter(map(len, spaces), dtype=np.int64, count=n) + tok_len)
+    return list(strings), ends - tok_len, ends
+
+
+class Span(NamedTuple):
+    """A contiguous piece of the article: ``text == article[start:end]`` (immutable)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """One extracted attribution; ``sentence`` indexes the project's sentence split."""
+
+    kind: str
+    sentence: int
+    source: Span | None
+    cue: Span | None
+    content: Span | None
+
+
+LABELS: tuple[str, ...] = ("O", "B-SRC", "I-SRC", "B-CUE", "I-CUE", "B-CON", "I-CON")
+
+
+ROLES: tuple[str, ...] = ("SRC", "CUE", "CON")
+
+
+_ROLE_FIELD = {"SRC": "source", "CUE": "cue", "CON": "content"}
+
+
+_PRIORITY = ("CON", "SRC", "CUE")  # later wins: a nested cue/source overrides outer content
+
+
+OFFSETS: tuple[int, ...] = (-2, -1, 0, 1, 2)
+
+
+BOS, EOS = "<S>", "</S>"
+
+
+def _shape(token: str) -> str:
+    """Compressed character shape: ``Obama`` -> ``Xx``, ``U.S`` -> ``X.X``, ``2016`` -> ``d``."""
+    out: list[str] = []
+    for ch in token[:12]:
+        c = "X" if ch.isupper() else "x" if ch.isalpha() else "d" if ch.isdigit() else ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def type_attributes(
+    token: str, lexicon: frozenset[str], rates: dict[str, int] | None = None
+) -> list[list[str]]:
+    """Feature strings contributed by a token of this type, one list per offset in OFFSETS.
+
+    Entry ``k`` holds the attributes that a token sees when a token of this type sits at
+    relative offset ``OFFSETS[k]`` from it; entry 2 (offset 0) is the token's own features.
+    """
+    if token in (BOS, EOS):
+        return [[f"{o}w={token}"] if o else [] for o in OFFSETS]
+    low = token.lower()
+    shape = _shape(token)
+    own = ["b", f"w={low}", f"s3={low[-3:]}", f"s2={low[-2:]}", f"sh={shape}"]
+    if token[:1].isupper():
+        own.append("t")
+    if len(token) > 1 and token.isupper():
+        own.append("U")
+    in_lex = low in lexicon
+    if in_lex:
+        own.append("L")
+    rate = rates.get(low) if rates else None
+    if rate is not None:
+        own.append(f"r={rate}")
+    out: list[list[str]] = []
+    for o in OFFSETS:
+        if o == 0:
+            out.append(own)
+            continue
+        feats = [f"{o}w={low}", f"{o}sh={shape}"]
+        if in_lex:
+            feats.append(f"{o}L")
+        if rate is not None and abs(o) == 1:
+            feats.append(f"{o}r={rate}")
+        out.append(feats)
+    return out
+
+
+_POS_BUCKETS = np.array([0, 1, 2, 3, 4, 4, 5, 5, 5, 5] + [6] * 10 + [7], dtype=np.int64)
+
+
+_DIST_BUCKETS = np.array([0, 0, 1, 2, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5], dtype=np.int64)
+
+
+CONTEXT_FAMILIES: tuple[tuple[str, int], ...] = (
+    ("inq", 2),  # inside a quotation (before this token)
+    ("pos", 8),  # position from chunk start, bucketed
+    ("rpos", 8),  # position from chunk end, bucketed
+    ("lc", 7),  # distance to the nearest lexicon word on the left (6 = none)
+    ("rc", 7),  # same, on the right
+    ("sq", 2),  # the chunk holds a quote mark
+)
+
+
+def _bucket(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    return table[np.minimum(values, len(table) - 1)]
+
+
+@dataclass(slots=True)
+class Chunks:
+    """Tokens of the tagged sentences of one article, concatenated chunk after chunk."""
+
+    tok: np.ndarray  # article token index of each chunk token
+    chunk_start: np.ndarray  # start position (into ``tok``) of each chunk
+    chunk_len: np.ndarray
+    chunk_sentence: np.ndarray  # sentence index of each chunk
+
+
+def make_chunks(sent_of_tok: np.ndarray, keep_sentence: np.ndarray) -> Chunks:
+    """Split the kept sentences into chunks of at most MAX_TOKENS_PER_CHUNK tokens."""
+    tok = np.flatnonzero(keep_sentence[sent_of_tok])
+    if len(tok) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Chunks(tok, empty, empty, empty)
+    sent = sent_of_tok[tok]
+    new_sent = np.empty(len(tok), dtype=bool)
+    new_sent[0] = True
+    new_sent[1:] = sent[1:] != sent[:-1]
+    sent_first = np.flatnonzero(new_sent)
+    rank = np.arange(len(tok)) - np.repeat(sent_first, np.diff(np.append(sent_first, len(tok))))
+    boundary = new_sent | (rank % MAX_TOKENS_PER_CHUNK == 0)
+    chunk_start = np.flatnonzero(boundary)
+    chunk_len = np.diff(np.append(chunk_start, len(tok)))
+    return Chunks(tok, chunk_start, chunk_len, sent[chunk_start])
+
+
+def context_values(
+    chunks: Chunks, is_lex: np.ndarray, inq: np.ndarray, is_quote: np.ndarray
+) -> np.ndarray:
+    """(n_chunk_tokens, n_families) value indices of the context families."""
+    n = len(chunks.tok)
+    out = np.zeros((n, len(CONTEXT_FAMILIES)), dtype=np.int64)
+    if n == 0:
+        return out
+    first = np.repeat(chunks.chunk_start, chunks.chunk_len)
+    last = first + np.repeat(chunks.chunk_len, chunks.chunk_len) - 1
+    idx = np.arange(n)
+    out[:, 0] = inq[chunks.tok]
+    out[:, 1] = _bucket(idx - first, _POS_BUCKETS)
+    out[:, 2] = _bucket(last - idx, _POS_BUCKETS)
+    lex = is_lex[chunks.tok]
+    left = np.maximum.accumulate(np.where(lex, idx, -1))
+    prev = np.concatenate(([-1], left[:-1]))
+    out[:, 3] = np.where(prev >= first, _bucket(idx - prev - 1, _DIST_BUCKETS), 6)
+    right = np.minimum.accumulate(np.where(lex, idx, n)[::-1])[::-1]
+    nxt = np.concatenate((right[1:], [n]))
+    out[:, 4] = np.where(nxt <= last, _bucket(nxt - idx - 1, _DIST_BUCKETS), 6)
+    quotes = is_quote[chunks.tok].astype(np.int64)
+    out[:, 5] = np.repeat(np.add.reduceat(quotes, chunks.chunk_start) > 0, chunks.chunk_len)
+    return out
+
+
+def quote_state(
+    text: str, starts: np.ndarray, straight: np.ndarray, opening: np.ndarray, closing: np.ndarray
+) -> np.ndarray:
+    """1 where a token lies inside a quotation (state *before* the token), else 0.
+
+    ``straight``/``opening``/``closing`` flag the quote tokens. Straight quotes toggle; curly
+    quotes open/close; the state resets at each blank line (paragraph).
+    """
+    n = len(starts)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = np.arange(n)
+    cum = np.cumsum(straight) - straight  # straight quotes strictly before each token
+    marks = np.where(opening | closing, idx, -1)
+    last = np.maximum.accumulate(marks) if n else marks
+    last = np.concatenate(([-1], last[:-1]))
+    para_starts = [m.end() for m in _PARAGRAPH.finditer(text)] if "\n" in text else []
+    if para_starts:
+        para = np.searchsorted(np.asarray(para_starts), starts, side="right")
+        para_first = np.searchsorted(para, np.arange(para[-1] + 1), side="left")[para]
+        straight_in = (cum - cum[para_first]) % 2 == 1
+        curly_in = (last >= para_first) & opening[np.maximum(last, 0)]
+    else:
+        straight_in = cum % 2 == 1
+        curly_in = (last >= 0) & opening[np.maximum(last, 0)]
+    return (straight_in | curly_in).astype(np.int64)
+
+
+_DENIAL = ("deni", "deny", "reject", "refut", "dismiss", "rebut", "disput", "contradict")
+
+
+_CLAIM = ("claim", "alleg", "insist", "assert", "contend", "argu")
+
+
+_REPORT = ("report", "accord", "wrote", "write", "writing", "cited", "citing", "publish")
+
+
+_NEWS = word_set(
+    "news cnn voa reuters ap afp bbc npr msnbc cnbc nbc abc cbs fox politico times post "
+    "journal press magazine newspaper network television radio tv station reporters reporter "
+    "breitbart axios bloomberg guardian telegraph herald tribune daily"
+)
+
+
+_STARTS_WITH_NO = re.compile(r"[\"\u201c]?\s*+no\b", re.IGNORECASE)
+
+
+_KIND_CACHE: dict[str, str] = {}
+
+
+def _base_kind(cue_text: str) -> str:
+    """Kind from the cue's own words alone (``tell`` marks a cue that may be a ``report``)."""
+    kind = _KIND_CACHE.get(cue_text)
+    if kind is not None:
+        return kind
+    words = [w.lower() for w in TOKEN.findall(cue_text)]
+    if any(w.startswith(_DENIAL) for w in words):
+        kind = "denial"
+    elif any(w.startswith(_CLAIM) for w in words):
+        kind = "claim"
+    elif any(w.startswith(_REPORT) for w in words):
+        kind = "report"
+    elif any(w in ("told", "tell", "tells", "telling") for w in words):
+        kind = "tell"
+    else:
+        kind = "statement"
+    if len(_KIND_CACHE) > 100_000:  # bounded
+        _KIND_CACHE.clear()
+    _KIND_CACHE[cue_text] = kind
+    return kind
+
+
+def cue_kind(text: str, cue: Span, content: Span | None) -> str:
+    """``claim`` / ``denial`` / ``report`` / ``statement`` from the cue's words (a prefix rule).
+
+    Denial prefixes (deny, reject, refut, dismiss, rebut, disput, contradict) win over claim
+    prefixes (claim, alleg, insist, assert, contend, argu), then report prefixes (report,
+    according, wrote/write, cited/citing, publish). "told <news outlet>" (a news word within
+    four tokens after the cue) is a ``report``; a statement whose content starts with "no" is
+    a ``denial``; everything else is a ``statement``.
+    """
+    kind = _base_kind(cue.text)
+    if kind in ("denial", "claim", "report"):
+        return kind
+    if kind == "tell":
+        after = TOKEN.findall(text[cue.end : cue.end + 60])[:4]
+        if any(w.lower() in _NEWS for w in after):
+            return "report"
+    if content is not None and _STARTS_WITH_NO.match(content.text):
+        return "denial"
+    return "statement"
+
+
+def label_runs(labels: np.ndarray, chunk_start: np.ndarray) -> np.ndarray:
+    """(n_runs, 3) array of (role 0..2, first, last) chunk-token positions of the non-O runs.
+
+    A run ends where the role changes, at a B- label, or at a chunk start (an I- label after
+    O or another role opens a run, i.e. lenient BIO repair).
+    """
+    n = len(labels)
+    if n == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    role = (labels + 1) // 2 - 1  # -1 for O
+    brk = np.empty(n, dtype=bool)
+    brk[0] = True
+    brk[1:] = (role[1:] != role[:-1]) | ((labels[1:] % 2 == 1) & (labels[1:] > 0))
+    brk[chunk_start] = True
+    first = np.flatnonzero(brk)
+    last = np.append(first[1:], n) - 1
+    keep = role[first] >= 0
+    return np.stack((role[first][keep], first[keep], last[keep]), axis=1)
+
+
+class AttributionTagger:
+    """A CRF attribution tagger stored as numpy arrays, dicts, lists and builtins.
+
+    ``attr_names``/``attr_weights``: the crfsuite state features (newline-joined attribute
+    strings, one per row of the (n_attr, n_labels) float32 weights); ``context_weights``: one
+    (n_values, n_labels) table per context family; ``transitions``: (n_labels, n_labels)
+    crfsuite transition weights (from, to); ``lexicon``/``candidates``: lower-case cue words
+    for features / sentence filtering; ``rate_words``/``rate_buckets``: cue-rate buckets
+    (set by :func:`set_rates`). Runtime caches (type -> score row) are rebuilt lazily and
+    never persisted.
+    """
+
+    def __init__(
+        self,
+        attr_names: str,
+        attr_weights: np.ndarray,
+        context_weights: list[np.ndarray],
+        transitions: np.ndarray,
+        lexicon: list[str],
+        candidates: list[str],
+        filter_sentences: bool = True,
+        decoder: str = "viterbi",
+    ) -> None:
+        self.attr_names = attr_names
+        self.attr_weights = attr_weights
+        self.context_weights = context_weights
+        self.transitions = transitions
+        self.lexicon = lexicon
+        self.candidates = candidates
+        self.filter_sentences = filter_sentences
+        self.decoder = decoder
+        self.rate_words = np.array([], dtype=str)
+        self.rate_buckets = np.array([], dtype=np.int64)
+        self._init_runtime()
+
+    # -- persistence: drop runtime caches ------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Persisted state: only the fitted arrays and settings (no caches)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore from :meth:`__getstate__` and rebuild the runtime caches."""
+        state.setdefault("rate_words", np.array([], dtype=str))  # exports made before rates
+        state.setdefault("rate_buckets", np.array([], dtype=np.int64))
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        self._lex = frozenset(self.lexicon)
+        self._rates = dict(zip(self.rate_words.tolist(), self.rate_buckets.tolist(), strict=True))
+        self._cand = frozenset(self.candidates)
+        if not isinstance(self.attr_names, str):  # older exports held an array of names
+            self.attr_names = "\n".join(str(a) for a in self.attr_names)
+        names = self.attr_names.split("\n") if self.attr_names else []
+        self._attr_index = {a: i for i, a in enumerate(names)}
+        self._weights = np.asarray(self.attr_weights, dtype=np.float64)
+        n_labels = self.transitions.shape[0]
+        self._n_labels = n_labels
+        self._ctx = [np.asarray(w, dtype=np.float64) for w in self.context_weights]
+        self._ctx_offsets = np.cumsum([0] + [len(w) for w in self._ctx])[:-1]
+        self._ctx_flat = np.concatenate(self._ctx, axis=0)
+        self._trans = np.asarray(self.transitions, dtype=np.float64)
+        self._type_id: dict[str, int] = {}
+        # one (n_types, n_labels) score table per offset in OFFSETS
+        self._table = np.zeros((len(OFFSETS), 1024, n_labels), dtype=np.float64)
+        # per type: lexicon word, candidate cue word, straight / opening / closing quote
+        self._flags = np.zeros((1024, 5), dtype=bool)
+        self._n_types = 0
+        for special in (BOS, EOS):
+            self._type(special)
+
+    def _type(self, token: str) -> int:
+        """Row of ``token`` in the type table (computed on first sight; cache bounded)."""
+        if token in self._type_id:
+            return self._type_id[token]
+        if self._n_types >= 500_000:  # bound memory on adversarial input
+            self._init_runtime()
+        row = self._n_types
+        if row == self._table.shape[1]:
+            self._table = np.concatenate((self._table, np.zeros_like(self._table)), axis=1)
+            self._flags = np.concatenate((self._flags, np.zeros_like(self._flags)))
+        attrs = type_attributes(token, self._lex, self._rates)
+        index = self._attr_index
+        weights = self._weights
+        for k, names in enumerate(attrs):
+            rows = [index[a] for a in names if a in index]
+            if rows:
+                self._table[k, row] = weights[rows].sum(axis=0)
+        low = token.lower()
+        self._flags[row] = (
+            low in self._lex,
+            low in self._cand or token in ':"\u201c\u201d\u00ab\u00bb',  # noqa: S105
+            token in STRAIGHT_QUOTES,
+            token in OPEN_QUOTES,
+            token in CLOSE_QUOTES,
+        )
+        self._type_id[token] = row
+        self._n_types += 1
+        return row
+
+    # -- scoring ---------------------------------------------------------------------------
+    def prepare(self, text: str) -> dict[str, Any]:
+        """Tokens, sentences, chunks, type ids and context values of ``text`` (bounded)."""
+        sstarts = sentence_starts(text)
+        if len(sstarts) > MAX_SENTENCES:  # ignore everything after the cap
+            text = text[: sstarts[MAX_SENTENCES]]
+            sstarts = sstarts[:MAX_SENTENCES]
+        strings, starts, ends = tokenize(text)
+        ids_list = list(map(self._type_id.get, strings))
+        if None in ids_list:
+            pairs = zip(strings, ids_list, strict=True)
+            ids_list = [self._type(s) if i is None else i for s, i in pairs]
+        ids = np.array(ids_list, dtype=np.int64)
+        sent = np.searchsorted(np.asarray(sstarts), starts, side="right") - 1
+        flags = self._flags[ids]
+        n_sent = len(sstarts)
+        if self.filter_sentences:
+            keep = np.bincount(sent[flags[:, 1]], minlength=n_sent) > 0
+        else:
+            keep = np.ones(n_sent, dtype=bool)
+        chunks = make_chunks(sent, keep)
+        inq = quote_state(text, starts, flags[:, 2], flags[:, 3], flags[:, 4])
+        ctx = context_values(chunks, flags[:, 0], inq, np.asarray(flags[:, 2:].any(axis=1)))
+        return {
+            "strings": strings,
+            "starts": starts,
+            "ends": ends,
+            "sstarts": sstarts,
+            "ids": ids,
+            "sent": sent,
+            "chunks": chunks,
+            "ctx": ctx,
+            "inq": inq,
+        }
+
+    def emissions(self, prep: dict[str, Any]) -> np.ndarray:
+        """(n_chunk_tokens, n_labels) state scores = crfsuite's sum of active feature weights."""
+        chunks: Chunks = prep["chunks"]
+        n = len(chunks.tok)
+        if n == 0:
+            return np.zeros((0, self._n_labels))
+        ids = prep["ids"][chunks.tok]
+        # padded layout: [BOS BOS chunk EOS EOS] per chunk
+        cid = np.repeat(np.arange(len(chunks.chunk_len)), chunks.chunk_len)
+        pos = np.arange(n) + 4 * cid + 2
+        padded = np.empty(n + 4 * len(chunks.chunk_len), dtype=np.int64)
+        padded[:] = 0  # BOS row
+        padded[pos] = ids
+        n_chunks = len(chunks.chunk_len)
+        chunk_end_pad = chunks.chunk_start + chunks.chunk_len + 4 * np.arange(n_chunks) + 2
+        padded[chunk_end_pad] = 1  # EOS row
+        padded[chunk_end_pad + 1] = 1
+        table = self._table
+        emit = np.take(table[2], padded[pos], axis=0)
+        for k, off in enumerate(OFFSETS):
+            if off:
+                emit += np.take(table[k], padded[pos + off], axis=0)
+        emit += np.take(self._ctx_flat, prep["ctx"] + self._ctx_offsets, axis=0).sum(axis=1)
+        return emit
+
+    def decode(self, emit: np.ndarray, chunks: Chunks) -> np.ndarray:
+        """Best label per chunk token: batched Viterbi over all chunks (or greedy argmax)."""
+        n = len(emit)
+        if n == 0 or self.decoder == "greedy":
+            return emit.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
+        lens = chunks.chunk_len
+        n_chunks, t_max, n_lab = len(lens), int(lens.max()), self._n_labels
+        order = np.argsort(-lens, kind="stable")  # longest first: active chunks are a prefix
+        slens = lens[order]
+        grid = np.zeros((n_chunks, t_max, n_lab))
+        cid = np.repeat(np.arange(n_chunks), lens)
+        rank = np.empty(n_chunks, dtype=np.int64)
+        rank[order] = np.arange(n_chunks)
+        step = np.arange(n) - np.repeat(chunks.chunk_start, lens)
+        grid[rank[cid], step] = emit
+        active = np.searchsorted(-slens, -np.arange(1, t_max + 1), side="right")
+        back = np.zeros((n_chunks, t_max, n_lab), dtype=np.int64)
+        delta = grid[:, 0].copy()
+        trans_t = np.ascontiguousarray(self._trans.T)  # (to, from): reduce the last axis
+        for t in range(1, t_max):
+            a = active[t]
+            scores = delta[:a, None, :] + trans_t
+            back[:a, t] = scores.argmax(axis=2)
+            delta[:a] = scores.max(axis=2) + grid[:a, t]
+        path = np.zeros((n_chunks, t_max), dtype=np.int64)
+        rows = np.arange(n_chunks)
+        path[rows, slens - 1] = delta.argmax(axis=1)
+        for t in range(t_max - 1, 0, -1):
+            a = active[t]  # chunks longer than t: their label at t is already known
+            path[:a, t - 1] = back[rows[:a], t, path[:a, t]]
+        return path[rank[cid], step]
+
+    def tag(self, text: str) -> tuple[dict[str, Any], np.ndarray]:
+        """Prepared article and the decoded label index of each chunk token."""
+        prep = self.prepare(text)
+        return prep, self.decode(self.emissions(prep), prep["chunks"])
+
+    def token_labels(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, label index per article token; 0 = O for untagged sentences)."""
+        prep, labels = self.tag(text)
+        out = np.zeros(len(prep["strings"]), dtype=np.int64)
+        out[prep["chunks"].tok] = labels
+        return prep["starts"], prep["ends"], out
+
+    # -- assembly ----------------------------------------------------------------------------
+    def extract(self, text: str) -> list[Attribution]:
+        """Attributions of ``text``: one per predicted cue run, with the nearest source run of the
+        same sentence and the nearest content run of the same sentence (else of the adjacent
+        sentence on the quote side). All spans slice ``text`` exactly; bounded, linear work."""
+        prep, labels = self.tag(text)
+        return assemble(text, prep, labels)
+
+    def extract_many(self, texts: Sequence[str], batch: int = 64) -> list[list[Attribution]]:
+        """``[self.extract(t) for t in texts]``, identical output, but the Viterbi runs once per
+        ``batch`` articles (all their chunks together), amortising the per-step overhead."""
+        out: list[list[Attribution]] = []
+        for b0 in range(0, len(texts), batch):
+            group = texts[b0 : b0 + batch]
+            preps = [self.prepare(t) for t in group]
+            emits = [self.emissions(p) for p in preps]
+            sizes = [len(e) for e in emits]
+            offsets = np.cumsum([0, *sizes])
+            starts = np.concatenate(
+                [p["chunks"].chunk_start + o for p, o in zip(preps, offsets[:-1], strict=True)]
+            )
+            lens = np.concatenate([p["chunks"].chunk_len for p in preps])
+            empty = np.zeros(0, dtype=np.int64)
+            joint = Chunks(empty, starts.astype(np.int64), lens.astype(np.int64), empty)
+            labels = self.decode(np.concatenate(emits) if sizes else np.zeros((0, 7)), joint)
+            for i, (t, p) in enumerate(zip(group, preps, strict=True)):
+                out.append(assemble(t, p, labels[offsets[i] : offsets[i + 1]]))
+        return out
+
+
+def assemble(text: str, prep: dict[str, Any], labels: np.ndarray) -> list[Attribution]:
+    """Turn decoded chunk labels into attributions (see :meth:`AttributionTagger.extract`)."""
+    chunks: Chunks = prep["chunks"]
+    if len(chunks.tok) == 0:
+        return []
+    starts, ends = prep["starts"], prep["ends"]
+    tok = chunks.tok
+    runs = label_runs(labels, chunks.chunk_start)
+    if len(runs) == 0 or not (runs[:, 0] == 1).any():
+        return []
+    chunk_of = np.searchsorted(chunks.chunk_start, runs[:, 1], side="right") - 1
+    run_sent = chunks.chunk_sentence[chunk_of].tolist()
+    run_first = tok[runs[:, 1]].tolist()
+    run_last = tok[runs[:, 2]].tolist()
+    # runs per sentence: (role, first article token, last article token)
+    by_sent: dict[int, list[tuple[int, int, int]]] = {}
+    for r, sent, a, b in zip(runs[:, 0].tolist(), run_sent, run_first, run_last, strict=True):
+        by_sent.setdefault(sent, []).append((r, a, b))
+    starts, ends = starts.tolist(), ends.tolist()
+
+    def span(a: int, b: int) -> Span:
+        s, e = starts[a], ends[b]
+        return Span(text[s:e], s, e)
+
+    def nearest(cands: list[tuple[int, int, int]], a: int, b: int) -> tuple[int, int] | None:
+        best, best_d = None, None
+        for _, x, y in cands:
+            d = a - y if y < a else x - b if x > b else 0
+            d2 = (d, 0 if y < a else 1)  # tie: prefer the run before the cue
+            if best_d is None or d2 < best_d:
+                best, best_d = (x, y), d2
+        return best
+
+    out: list[Attribution] = []
+    for sent in sorted(by_sent):
+        sentence_runs = by_sent[sent]
+        cues = [r for r in sentence_runs if r[0] == 1]
+        if not cues:
+            continue
+        srcs = [r for r in sentence_runs if r[0] == 0]
+        cons = [r for r in sentence_runs if r[0] == 2]
+        for _, a, b in cues:
+            src = nearest(srcs, a, b)
+            con = nearest(cons, a, b)
+            if con is None:
+                # quotation in an adjacent sentence: prefer the previous one
+                for other in (sent - 1, sent + 1):
+                    orun = by_sent.get(other, [])
+                    if orun and not any(r[0] == 1 for r in orun):
+                        cand = [r for r in orun if r[0] == 2]
+                        if cand:
+                            con = nearest(cand, a, b)
+                            break
+            cue = span(a, b)
+            content = span(*con) if con else None
+            out.append(
+                Attribution(
+                    kind=cue_kind(text, cue, content),
+                    sentence=sent,
+                    source=span(*src) if src else None,
+                    cue=cue,
+                    content=content,
+                )
+            )
+    return out
+
+
+def build_tagger(
+    state_features: dict[tuple[str, str], float],
+    transition_features: dict[tuple[str, str], float],
+    lexicon: list[str],
+    candidates: list[str],
+    filter_sentences: bool,
+    prune: float,
+    decoder: str,
+) -> AttributionTagger:
+    """A tagger from (attribute, label) -> weight and (label, label) -> weight dicts."""
+    lab = {name: i for i, name in enumerate(LABELS)}
+    n_lab = len(LABELS)
+    ctx_index = {
+        f"{name}={v}": (f, v)
+        for f, (name, size) in enumerate(CONTEXT_FAMILIES)
+        for v in range(size)
+    }
+    ctx = [np.zeros((size, n_lab)) for _, size in CONTEXT_FAMILIES]
+    rows: dict[str, np.ndarray] = {}
+    for (attr, label), w in state_features.items():
+        if abs(w) < prune:
+            continue
+        if attr in ctx_index:
+            f, v = ctx_index[attr]
+            ctx[f][v, lab[label]] = w
+        else:
+            rows.setdefault(attr, np.zeros(n_lab))[lab[label]] = w
+    names = sorted(rows)
+    weights = np.array([rows[a] for a in names], dtype=np.float32).reshape(len(names), n_lab)
+    trans = np.zeros((n_lab, n_lab))
+    for (a, b), w in transition_features.items():
+        trans[lab[a], lab[b]] = w
+    return AttributionTagger(
+        "\n".join(names), weights, ctx, trans, lexicon, candidates, filter_sentences, decoder
+    )

@@ -1,0 +1,265 @@
+"""Sentence-level hedge (uncertainty / weasel) model: P(hedged) for every sentence.
+
+Trained by :mod:`models.training.hedge` on the CoNLL-2010 task 1 Wikipedia sentences
+(``../shared/data/wiki-weasel/``): TF-IDF of word 1-2-grams into a logistic regression,
+Platt-scaled on out-of-fold scores, with the F1-maximising threshold from
+cross-validation (the model card has the figures). :func:`prepare` brings a raw
+sentence to the form the vectorizer saw in training; each sentence is cut to
+:data:`MAX_CHARS` characters, so the cost is bounded on any input.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
+
+MAX_CHARS = 1000
+"""Characters of a sentence that are analysed; the rest is ignored, so cost is bounded."""
+
+TOKEN_PATTERN = r"\w+"  # noqa: S105 (a regex, not a password)
+"""Word tokens, single characters included ("a", "I"); linear-time, no backtracking."""
+
+
+
+_ASCII_REPLACEMENTS: tuple[tuple[str, str], ...] = tuple(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": " - ",
+        "\u00a0": " ",
+    }.items()
+)
+"""Typographic characters and their ASCII forms (``str.replace`` per character present
+is much faster than ``str.translate`` with a dict)."""
+
+
+
+def prepare(text: str) -> str:
+    """Bring a sentence to the form the vectorizer sees, at training and at inference.
+
+    Promises: at most :data:`MAX_CHARS` characters (the first ones), typographic quotes,
+    apostrophes and dashes mapped to ASCII. Cost is O(MAX_CHARS) whatever the input
+    length, so a 200 KB text without sentence breaks is as cheap as one long sentence.
+    """
+    text = text[:MAX_CHARS]
+    if text.isascii():
+        return text
+    for old, new in _ASCII_REPLACEMENTS:
+        if old in text:
+            text = text.replace(old, new)
+    return text[:MAX_CHARS]
+
+
+
+def _sigmoid(z: NDArray[np.floating]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, dtype=np.float64),
+                                                            -50.0, 50.0)))
+    return out
+
+
+
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.pipeline.Pipeline",
+)
+"""Types a saved :class:`HedgeModel` may need ``skops`` to trust (the exact set for one
+artifact is what ``skops.io.get_untrusted_types`` reports; it is a subset of these for
+the vocabulary-based configurations)."""
+
+
+
+class _WordTfidfFastPath:
+    """A vectorised re-implementation of a fitted word-n-gram ``TfidfVectorizer.transform``.
+
+    scikit-learn builds every n-gram string and looks it up in a Python loop. Here only
+    tokens are looked up (one ``map(dict.get, ...)`` over the batch); bigrams and trigrams
+    become integer keys of token ids, matched with one ``np.searchsorted`` against the
+    sorted keys of the vocabulary's n-grams, and counted with one sparse-matrix build.
+    It mirrors exactly the options :func:`build_hedge_pipeline` uses (lowercase, a
+    ``token_pattern`` whose tokens contain no space, no stop words or accent stripping,
+    ``norm="l2"``, ``use_idf``, n <= 3); :meth:`supports` refuses anything else, and a
+    check compares it with the vectorizer's own output.
+    """
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.token_re = re.compile(vectorizer.token_pattern)
+        self.ngram_range: tuple[int, int] = tuple(vectorizer.ngram_range)
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.sublinear_tf = bool(vectorizer.sublinear_tf)
+        self.dtype = vectorizer.dtype
+        self.token_id: dict[str, int] = {}
+        by_order: dict[int, tuple[list[int], list[int]]] = {1: ([], []), 2: ([], []),
+                                                            3: ([], [])}
+        for gram, column in vectorizer.vocabulary_.items():
+            ids = [self.token_id.setdefault(tok, len(self.token_id)) for tok in gram.split(" ")]
+            key = 0
+            for tid in ids:
+                key = key * _KEY_BASE + tid
+            by_order[len(ids)][0].append(key)
+            by_order[len(ids)][1].append(column)
+        self.keys: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
+        for order, (keys, columns) in by_order.items():
+            k, c = np.asarray(keys, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+            o = np.argsort(k)
+            self.keys[order] = (k[o], c[o])
+
+    @staticmethod
+    def supports(vectorizer: object) -> bool:
+        """True if ``vectorizer`` is a fitted word ``TfidfVectorizer`` this class mirrors."""
+        if not isinstance(vectorizer, TfidfVectorizer) or type(vectorizer) is not TfidfVectorizer:
+            return False
+        return bool(
+            vectorizer.analyzer == "word"
+            and vectorizer.lowercase
+            and vectorizer.preprocessor is None
+            and vectorizer.tokenizer is None
+            and vectorizer.stop_words is None
+            and vectorizer.strip_accents is None
+            and vectorizer.norm == "l2"
+            and vectorizer.use_idf
+            and not vectorizer.binary
+            and vectorizer.ngram_range[1] <= 3
+            and hasattr(vectorizer, "vocabulary_")
+            and len(vectorizer.vocabulary_) < _KEY_BASE
+        )
+
+    def entries(self, docs: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                   NDArray[np.float64]]:
+        """The non-zero tf-idf entries of ``docs`` as ``(rows, cols, values)``, sorted by
+        row then column: exactly the entries of the vectorizer's ``transform``."""
+        findall = self.token_re.findall
+        tokens: list[str] = []
+        lengths = np.zeros(len(docs), dtype=np.int64)
+        for i, text in enumerate(docs):
+            found = findall(text.lower())
+            tokens.extend(found)
+            lengths[i] = len(found)
+        tid = np.fromiter(map(self.token_id.get, tokens, itertools.repeat(-1)),
+                          dtype=np.int64, count=len(tokens))
+        doc = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        rows: list[NDArray[np.int64]] = []
+        cols: list[NDArray[np.int64]] = []
+        lo, hi = self.ngram_range
+        for n in range(lo, hi + 1):
+            m = len(tid) - n + 1
+            known, columns = self.keys[n]
+            if m <= 0 or not len(known):
+                continue
+            valid = (doc[:m] == doc[n - 1:]) & (tid[:m] >= 0)
+            key = tid[:m].copy()
+            for j in range(1, n):
+                valid &= tid[j: j + m] >= 0
+                key = key * _KEY_BASE + tid[j: j + m]
+            pos = np.minimum(np.searchsorted(known, key), len(known) - 1)
+            hit = valid & (known[pos] == key)
+            rows.append(doc[:m][hit])
+            cols.append(columns[pos[hit]])
+        n_cols = len(self.idf)
+        flat = np.concatenate(rows) * n_cols + np.concatenate(cols) if rows else \
+            np.zeros(0, dtype=np.int64)
+        cells, counts = np.unique(flat, return_counts=True)
+        r, c = cells // n_cols, cells % n_cols
+        tf = counts.astype(np.float64)
+        if self.sublinear_tf:
+            tf = np.log(tf) + 1.0
+        values = tf * self.idf[c]
+        norms = np.sqrt(np.bincount(r, weights=values * values, minlength=len(docs)))
+        norms[norms == 0.0] = 1.0
+        return r, c, values / norms[r]
+
+    def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
+        """The tf-idf matrix of ``docs``, as the vectorizer's ``transform`` would give."""
+        r, c, v = self.entries(docs)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=len(docs)))])
+        return sparse.csr_matrix((v.astype(self.dtype), c, indptr),
+                                 shape=(len(docs), len(self.idf)))
+
+    def decision(self, docs: Sequence[str], coef: NDArray[np.float64],
+                 intercept: float) -> NDArray[np.float64]:
+        """``transform(docs) @ coef + intercept`` without building a sparse matrix (a few
+        NumPy calls per batch, so a 25-sentence call costs little more than its text)."""
+        r, c, v = self.entries(docs)
+        z = np.bincount(r, weights=v * coef[c], minlength=len(docs))
+        return np.asarray(z, dtype=np.float64) + intercept
+
+
+_KEY_BASE = 1 << 20
+"""Token ids are < 2**20, so an n-gram key (n <= 3) fits in an int64."""
+
+
+@dataclass
+class HedgeModel:
+    """A fitted hedge pipeline, its Platt scaling and its decision threshold.
+
+    ``predict_proba`` returns the calibrated probability that each sentence is hedged /
+    uncertain; ``predict`` applies ``threshold`` (the out-of-fold F1-maximising cut).
+    """
+
+    pipeline: Pipeline
+    threshold: float
+    platt: tuple[float, float] = (1.0, 0.0)
+    params: dict[str, Any] = field(default_factory=dict)
+    _coef: NDArray[np.float64] = field(init=False, repr=False)
+    _intercept: float = field(init=False, repr=False)
+
+    _fast: _WordTfidfFastPath | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        clf = self.pipeline.named_steps["clf"]
+        a, b = self.platt
+        # Fold Platt scaling into the linear model: p = sigmoid(a * (w.x + c) + b).
+        self._coef = a * np.asarray(clf.coef_, dtype=np.float64).ravel()
+        self._intercept = float(a * clf.intercept_[0] + b)
+        vec = self.pipeline.named_steps["features"]
+        self._fast = (_WordTfidfFastPath(vec) if _WordTfidfFastPath.supports(vec) else None)
+
+    def features(self, sentences: Sequence[str]) -> sparse.csr_matrix:
+        """The sparse feature matrix of ``sentences`` (each :func:`prepare`-d first).
+
+        Equal to the pipeline's own ``transform`` (a unit check compares them); computed
+        by :class:`_WordTfidfFastPath` when the configuration allows it.
+        """
+        prepared = [prepare(s) for s in sentences]
+        if self._fast is not None:
+            return self._fast.transform(prepared)
+        return self.pipeline.named_steps["features"].transform(prepared)
+
+    def predict_proba(self, sentences: Sequence[str]) -> NDArray[np.float64]:
+        """Calibrated probability of "hedged" for each raw sentence, shape ``(n,)``.
+
+        Bounded: each sentence is cut to :data:`MAX_CHARS` characters before analysis.
+        Fast: one sparse mat-vec on the vectorizer output, bypassing the classifier's
+        per-call input validation; equal to the Platt-scaled ``decision_function``.
+        """
+        if not sentences:
+            return np.zeros(0, dtype=np.float64)
+        if self._fast is not None:
+            z = self._fast.decision([prepare(s) for s in sentences], self._coef,
+                                    self._intercept)
+        else:
+            z = self.features(sentences) @ self._coef + self._intercept
+        return _sigmoid(z)
+
+    def predict(self, sentences: Sequence[str]) -> NDArray[np.int_]:
+        """1 where :meth:`predict_proba` reaches ``threshold``, else 0."""
+        return (self.predict_proba(sentences) >= self.threshold).astype(np.int_)

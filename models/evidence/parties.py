@@ -1,0 +1,153 @@
+"""Who a source is: the party named by an attribution's source span, and what kind it is.
+
+A claimant or a denier must name somebody: a person, an organisation, a media
+outlet, or an anonymous but attributed source ("officials", "a spokesman"). A
+date, a place in a prepositional phrase, or a common noun ("confrontation") is
+never a party. Pure string work over short spans (capped), no regex backtracking.
+"""
+
+from __future__ import annotations
+
+from models.evidence.lexicon import WORD, word_set
+
+MAX_PARTY_WORDS = 8
+_SPAN_CHARS = 200  # longer source spans are cut before they are looked at
+
+PRONOUNS = word_set("he she they it we i you him her them us")
+_DETERMINERS = word_set("the a an this that these those its his her their our")
+_TIME_WORDS = word_set(
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight "
+    "tomorrow earlier later last next week month year morning evening afternoon night "
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec again also then now still"
+)
+# Words after which a source span stops naming its party ("the coalition fighting
+# against ISIS in Syria", "Col. Sean Ryan, a spokesperson for …").
+_PHRASE_BREAKS = word_set(
+    "fighting who which that in on at from for with after before during when while "
+    "where whose since and or"
+)
+_MEDIA = word_set(
+    "news times post tv television radio channel network daily weekly newspaper magazine "
+    "agency press journal herald tribune telegraph guardian gazette website site blog "
+    "reuters cnn bbc afp ap voa msnbc fox nbc cbs abc npr bloomberg politico axios wire "
+    "reporter reporters correspondent editor outlet tabloid voice"
+)
+_ORGANISATIONS = word_set(
+    "coalition ministry government administration police army military forces force "
+    "company department office council party committee union commission court "
+    "campaign embassy agency authority authorities militia group brigade organization "
+    "organisation institute university foundation bank board senate congress house "
+    "white pentagon kremlin un nato fbi cia"
+)
+_ANONYMOUS = word_set(
+    "officials official sources source spokesman spokeswoman spokesperson witnesses "
+    "residents experts analysts critics observers insiders aides diplomats investigators "
+    "activists researchers scientists people someone"
+)
+_TITLES = word_set("mr mrs ms dr col gen lt sgt capt sen rep gov prof president minister")
+# Words that make a phrase an occasion or a document, not a party ("a press conference").
+_NOT_PARTIES = word_set(
+    "conference statement interview report reports video footage email letter post tweet "
+    "briefing speech article story release meeting"
+)
+# Places that are never a party alone ("in Syria and Iraq Monday denied" is not Iraq
+# denying). An upper-case acronym (US, UK, UN) names a government or body and is kept.
+_PLACES = word_set(
+    "iraq iran syria israel gaza lebanon jordan egypt libya yemen turkey russia ukraine china "
+    "japan korea india pakistan afghanistan america europe africa asia germany france italy "
+    "spain britain england scotland ireland canada mexico brazil australia london paris "
+    "washington moscow beijing baghdad mosul damascus tehran kabul jerusalem nineveh anbar "
+    "texas california florida york"
+)
+_LEAD_INS = word_set("by according to from via")
+_DETERMINER_END = word_set("the a an these those this that his her their its our my your such")
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(text[:_SPAN_CHARS])
+
+
+def party_name(span_text: str) -> str | None:
+    """The party a source span names, trimmed to its head phrase, or None if it names nobody.
+
+    "The US-led coalition fighting against ISIS in Syria and Iraq" → "US-led
+    coalition"; "Col. Sean Ryan, a spokesperson for the US-led coalition" → "Col.
+    Sean Ryan"; "Monday" → None; "confrontation" → None; "he" → None (a pronoun is
+    resolved by the caller).
+    """
+    words = span_text[:_SPAN_CHARS].replace(",", " , ").split()
+    while words and words[0].lower() in _LEAD_INS | {","}:
+        words.pop(0)  # "by, Voice of America", "according to Reuters"
+    head = " ".join(words).split(" , ")[0].strip(" ,\t\n\"'\u201c\u201d\u2018\u2019()")
+    tokens = head.split()
+    kept: list[str] = []
+    for token in tokens:
+        bare = token.strip(".,;:\"'\u201c\u201d\u2018\u2019()").lower()
+        if kept and (bare in _PHRASE_BREAKS or (bare == "of" and kept[-1].islower())):
+            break  # "head of IMIS" stops; "Voice of America" goes on
+        kept.append(token)
+    while kept and kept[0].lower() in _DETERMINERS:
+        kept.pop(0)
+    while kept and kept[-1].strip(".,").lower() in _TIME_WORDS:
+        kept.pop()
+    kept = kept[:MAX_PARTY_WORDS]
+    name = " ".join(kept).strip(" ,;:")
+    return name if name and party_kind(name) is not None else None
+
+
+def _capitalised(word: str) -> bool:
+    """ "Ryan", and "al-Shabaki" too (a lower-case particle before a hyphen)."""
+    return word[0].isupper() or any(part[:1].isupper() for part in word.split("-")[1:])
+
+
+def party_kind(name: str) -> str | None:
+    """``person``, ``organisation``, ``media``, ``anonymous`` or ``pronoun`` — or None
+    when ``name`` is not a party at all (a date, a number, a common noun)."""
+    words = _words(name)
+    if not words:
+        return None
+    lower = [word.lower() for word in words]
+    if len(words) == 1 and lower[0] in PRONOUNS and not words[0].isupper():
+        return "pronoun"
+    if any(word in _NOT_PARTIES for word in lower):
+        return None
+    if len(lower) == 1 and lower[0] in _PLACES and not words[0].isupper():
+        return None
+    if all(word in _TIME_WORDS or word.isdigit() for word in lower):
+        return None
+    if any(word in _MEDIA for word in lower):
+        return "media"
+    tokens = [token.strip(".,;:\"'()") for token in name.split()]
+    capitalised = [token for token in tokens if token and _capitalised(token)]
+    acronym = any(len(word) >= 2 and word.isupper() for word in words)
+    if any(word in _ORGANISATIONS for word in lower) or acronym:
+        return "organisation"
+    if len(capitalised) >= 2 or (capitalised and lower[0] in _TITLES):
+        return "person"
+    if any(word in _ANONYMOUS for word in lower):
+        return "anonymous"
+    if capitalised and len(tokens) == 1:
+        return "person"  # a surname alone: "Anzi said"
+    return None
+
+
+def is_named(name: str | None) -> bool:
+    """True if ``name`` is a party a reviewer can act on (not a pronoun, not nobody)."""
+    return name is not None and party_kind(name) not in (None, "pronoun")
+
+
+def subject_party(text: str, sentence_start: int, cue_start: int) -> str | None:
+    """The party named as the subject of a cue verb, when the tagger gave it no source:
+    the head of the clause before the cue ("The US-led coalition fighting against ISIS
+    in Syria and Iraq Monday denied" → "US-led coalition"), after any closing quote.
+    None for a cue used as a noun ("the claims") or a subject that names nobody."""
+    before = text[max(sentence_start, cue_start - _SPAN_CHARS) : cue_start]
+    for mark in ("\u201d", '"', ";", ":"):
+        cut = before.rfind(mark)
+        if cut >= 0:
+            before = before[cut + 1 :]
+    words = _words(before)
+    if not words or words[-1].lower() in _DETERMINER_END:
+        return None
+    return party_name(before.strip())

@@ -1,0 +1,191 @@
+"""The evidence models as a reviewer meets them: exact spans, parties, bounds.
+
+Expectations come from the texts (what a reader sees in them), never from running
+the model: a span must be the very characters of the text it names, a cue "said"
+sits where "said" is, a date is never a party.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.article.evidence_model import EvidenceClaimModel
+from models.artifact import load_model
+from models.evidence.attribution import MAX_SENTENCES, MAX_TOKENS_PER_CHUNK
+from models.evidence.evidence import MAX_ATTRIBUTIONS, ArticleEvidence
+from models.evidence.hedge import MAX_CHARS, prepare
+from models.evidence.parties import party_kind, party_name, subject_party
+from models.evidence.spans import sentence_starts
+
+SEED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "seed"
+
+
+@functools.cache
+def shared_model() -> EvidenceClaimModel:
+    loaded = load_model()
+    assert isinstance(loaded, EvidenceClaimModel)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def model() -> EvidenceClaimModel:
+    return shared_model()
+
+
+def evidence_of(model: EvidenceClaimModel, text: str) -> ArticleEvidence:
+    [found] = model.extract([text])
+    return found
+
+
+def spans_of(evidence: ArticleEvidence) -> list[tuple[str, int, int]]:
+    found = []
+    for attribution in evidence.attributions:
+        for span in (attribution.source, attribution.cue, attribution.content):
+            if span is not None:
+                found.append((span.text, span.start, span.end))
+    return found
+
+
+def assert_exact_spans(evidence: ArticleEvidence) -> None:
+    starts = sentence_starts(evidence.text)
+    for text, start, end in spans_of(evidence):
+        assert evidence.text[start:end] == text
+    for attribution in evidence.attributions:
+        assert 0 <= attribution.sentence < len(starts)
+        if attribution.cue is not None:
+            # the attribution's sentence is the sentence its cue is in
+            cue_sentence = max(i for i, s in enumerate(starts) if s <= attribution.cue.start)
+            assert attribution.sentence == cue_sentence
+
+
+def test_a_plain_attribution_is_found_at_its_exact_characters(model: EvidenceClaimModel) -> None:
+    text = 'The mayor said the bridge would reopen. "It is safe," the engineer told reporters.'
+    found = evidence_of(model, text)
+    cues = {(a.cue.text, a.cue.start) for a in found.attributions if a.cue is not None}
+    assert ("said", text.index("said")) in cues
+    assert_exact_spans(found)
+    sources = [a.source.text for a in found.attributions if a.source is not None]
+    assert any("mayor" in source for source in sources)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le ministre a dit: \u00ab c\u2019est faux \u00bb. Mr. M\u00fcller said "
+        "Z\u00fcrich\u2019s caf\u00e9 was \u201cclosed\u201d.",
+        "\u201cWe never saw it,\u201d said Ana Lucía Pérez.\n\nShe added that it was 🚧 unsafe.",
+        'Officials said "the patrol was routine.\nThere was no confrontation," the colonel said.',
+        "ÉDITO — Ibn Saʿūd stated that\u00a0the claims were baseless.",
+    ],
+)
+def test_spans_index_the_text_exactly_with_unicode_and_quotes(
+    model: EvidenceClaimModel, text: str
+) -> None:
+    assert_exact_spans(evidence_of(model, text))
+
+
+def test_record_spans_are_offsets_into_the_scored_text(model: EvidenceClaimModel) -> None:
+    text = (SEED / "000_87b075374c3535e4.txt").read_text(encoding="utf-8")
+    found = evidence_of(model, text)
+    for record in found.attribution_records():
+        for role in ("source", "cue", "content"):
+            span = record[role]
+            if span is not None:
+                assert text[span["start"] : span["end"]] == span["text"]
+    for sentence in found.sentence_records():
+        assert text[sentence["start"] : sentence["end"]] == sentence["text"]
+        assert sentence["hedge"] is None or 0.0 <= sentence["hedge"] <= 1.0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=600))
+def test_extraction_never_raises_and_spans_stay_exact(text: str) -> None:
+    model = shared_model()
+    found = evidence_of(model, text)
+    assert len(found.attributions) <= MAX_ATTRIBUTIONS
+    assert len(found.hedge) <= len(sentence_starts(text))
+    assert_exact_spans(found)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["said", "claimed", "denied", "according to", '"', "\u201c", "\u201d", ",", ".",
+             "the", "IMIS", "officials", "no", "reportedly", "\n\n", ":", "told", "CNN"]
+        ),
+        max_size=300,
+    )
+)
+def test_cue_dense_word_salad_stays_exact(words: list[str]) -> None:
+    model = shared_model()
+    assert_exact_spans(evidence_of(model, " ".join(words)))
+
+
+def test_huge_inputs_are_bounded(model: EvidenceClaimModel) -> None:
+    no_breaks = "officials said the claim was denied " * 5_600  # ~200 KB, one sentence
+    many = "He said no. " * 16_000  # ~190 KB, 16,000 sentences
+    for text in (no_breaks, many):
+        found = evidence_of(model, text)
+        assert len(found.attributions) <= MAX_ATTRIBUTIONS
+        assert_exact_spans(found)
+    assert MAX_TOKENS_PER_CHUNK <= 200 and MAX_SENTENCES <= 2000
+    assert len(prepare("x" * 200_000)) == MAX_CHARS
+
+
+def test_hedge_probabilities_rank_hedged_sentences_first(model: EvidenceClaimModel) -> None:
+    hedged = "It is widely believed that the minister may have been involved."
+    plain = "The match ended 2-1 on Saturday."
+    probabilities = model.evidence.hedge.predict_proba([hedged, plain])
+    assert probabilities.shape == (2,)
+    assert probabilities[0] > model.evidence.hedge_threshold > probabilities[1]
+
+
+@pytest.mark.parametrize(
+    ("span", "name", "kind"),
+    [
+        ("The US-led coalition fighting against ISIS in Syria and Iraq", "US-led coalition",
+         "organisation"),
+        ("Col. Sean Ryan, a spokesperson for the US-led coalition,", "Col. Sean Ryan", "person"),
+        ("by, Voice of America", "Voice of America", "media"),
+        ("the Emirates247 news website", "Emirates247 news website", "media"),
+        ("officials", "officials", "anonymous"),
+        ("US", "US", "organisation"),
+        ("al-Shabaki,", "al-Shabaki", "person"),
+    ],
+)
+def test_a_source_span_names_its_party(span: str, name: str, kind: str) -> None:
+    assert party_name(span) == name
+    assert party_kind(name) == kind
+
+
+@pytest.mark.parametrize(
+    "span", ["Monday", "Iraq Monday", "confrontation", "a press conference Saturday", "2019",
+             "last week", "Iraq"],
+)
+def test_dates_places_and_common_nouns_are_never_parties(span: str) -> None:
+    assert party_name(span) is None
+
+
+def test_the_subject_of_a_cue_verb_is_its_party() -> None:
+    text = "The US-led coalition fighting against ISIS in Syria and Iraq Monday denied it."
+    assert subject_party(text, 0, text.index("denied")) == "US-led coalition"
+    noun = "He rejected the claims."
+    assert subject_party(noun, 0, noun.index("claims")) is None
+
+
+def test_a_pronoun_source_takes_the_preceding_named_party(model: EvidenceClaimModel) -> None:
+    text = (
+        "Maria Lopez, the city's treasurer, said the audit was complete. "
+        "She said the figures were accurate."
+    )
+    found = evidence_of(model, text)
+    named = [p.name for p in found.parties if p is not None]
+    assert named and all(name == "Maria Lopez" for name in named)
+    assert np.all(found.hedge >= 0)
