@@ -13,25 +13,23 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from models.article.assess import assess_batch
-from models.article.pipeline import ClaimModel
+from models.article.assess import ArticleModel, assess_batch
+from models.article.evidence_model import EvidenceClaimModel
 from service.pipeline.batch import accept, score_and_route
 from service.pipeline.records import RawMessage
 from service.settings import Settings
 
 # Functions whose cumulative time explains the scoring path (cProfile names).
 PROFILE_PARTS: tuple[tuple[str, str, str], ...] = (
-    (
-        "signal extraction (regex cues, sentences, pairs)",
-        "models/evidence/signals.py",
-        "extract_signals",
-    ),
-    ("TF-IDF transform, body + lede (tokenize, vocab)", "feature_extraction/text.py", "transform"),
-    ("  of which sklearn _count_vocab", "feature_extraction/text.py", "_count_vocab"),
-    ("  of which str.lower of full texts", "models/article/features.py", "document_text"),
-    ("signal features + scaler", "sklearn/pipeline.py", "transform"),
-    ("sparse hstack of feature blocks", "scipy/sparse/_construct.py", "hstack"),
-    ("linear + calibration (both heads)", "models/article/pipeline.py", "calibrated_linear_proba"),
+    ("cue scan (regex cues, sentences, pairs)", "models/evidence/signals.py", "extract_signals"),
+    ("attribution tagger (tokens, features, Viterbi)", "models/evidence/attribution.py",
+     "extract"),
+    ("  of which tokens and features", "models/evidence/attribution.py", "prepare"),
+    ("  of which Viterbi decoding", "models/evidence/attribution.py", "decode"),
+    ("hedge model (every sentence)", "models/evidence/hedge.py", "predict_proba"),
+    ("parties and pairs", "models/evidence/evidence.py", "contested_pairs"),
+    ("evidence features", "models/article/evidence_features.py", "transform"),
+    ("linear heads + reasons", "models/article/evidence_model.py", "score_evidence"),
 )
 
 
@@ -49,7 +47,19 @@ def rate(count: int, run: Callable[[], object]) -> float:
     return count / (time.perf_counter() - started)
 
 
-def assess_rate(model: ClaimModel, texts: Sequence[str], batch_size: int) -> float:
+def evidence_rate(model: ArticleModel, texts: Sequence[str], batch_size: int) -> float:
+    """Articles per second of the v2 evidence extraction alone (0 for a v1 model)."""
+    if not isinstance(model, EvidenceClaimModel):
+        return 0.0
+
+    def run() -> None:
+        for start in range(0, len(texts), batch_size):
+            model.extract(texts[start : start + batch_size])
+
+    return rate(len(texts), run)
+
+
+def assess_rate(model: ArticleModel, texts: Sequence[str], batch_size: int) -> float:
     """Articles per second through ``assess_batch`` in batches of ``batch_size``."""
     ids = [f"offline-{i}" for i in range(len(texts))]
 
@@ -73,7 +83,7 @@ def _key(line: bytes) -> bytes:
     return str(json.loads(line)["id"]).encode("utf-8")
 
 
-def stages_rate(model: ClaimModel, lines: Sequence[bytes], settings: Settings) -> float:
+def stages_rate(model: ArticleModel, lines: Sequence[bytes], settings: Settings) -> float:
     """Articles per second through decode → validate → dedupe → score → decide → route."""
     messages = raw_messages(lines, settings.topic_articles)
     size = settings.batch_size
@@ -88,7 +98,7 @@ def stages_rate(model: ClaimModel, lines: Sequence[bytes], settings: Settings) -
 
 
 def profile_scoring(
-    model: ClaimModel, texts: Sequence[str], batch_size: int
+    model: ArticleModel, texts: Sequence[str], batch_size: int
 ) -> tuple[float, list[ProfilePart], list[tuple[str, float]]]:
     """cProfile of batched ``assess_batch``: total seconds, named parts, top functions."""
     profiler = cProfile.Profile()

@@ -57,6 +57,14 @@ def render(result: dict[str, Any]) -> str:
         ),
         _row("offline assess_batch, batches of 64", f"{offline['batched_64_per_s']:,.0f}/s"),
         _row(
+            "  v1 reference (cues + n-grams), same batches",
+            f"{offline.get('v1_batched_per_s', 0):,.0f}/s",
+        ),
+        _row(
+            "  evidence extraction alone (hedge, tagger, cues)",
+            f"{offline.get('evidence_only_per_s', 0):,.0f}/s",
+        ),
+        _row(
             "offline all stages (decode … route), no Kafka",
             f"{offline['stages_per_s']:,.0f}/s",
         ),

@@ -20,10 +20,10 @@ from typing import Any
 
 from bench.corpus import Corpus, article_lines, load_corpus
 from bench.end_to_end import Outcome, Workers, run_naive
-from bench.offline import assess_rate, profile_scoring, stages_rate
+from bench.offline import assess_rate, evidence_rate, profile_scoring, stages_rate
 from bench.report import render
-from models.artifact import load_model
-from service import kafka_cluster
+from models.artifact import load_model, v1_artifact
+from service.kafka import cluster as kafka_cluster
 from service.kafka.launcher import KAFKA_VERSION, resolve_jars
 from service.settings import Settings, default_home
 
@@ -97,6 +97,10 @@ def offline_section(corpus: Corpus, lines: list[bytes], settings: Settings) -> d
         "batched_per_s": assess_rate(model, texts, settings.batch_size),
         "batched_64_per_s": assess_rate(model, texts, 64),
         "stages_per_s": stages_rate(model, lines, settings),
+        # side by side in the same run: the v1 reference artifact, and the evidence
+        # extraction alone (hedge + tagger + cue scan), which v2 adds per article
+        "v1_batched_per_s": assess_rate(load_model(v1_artifact()), texts, settings.batch_size),
+        "evidence_only_per_s": evidence_rate(model, texts, settings.batch_size),
         "profile": {
             "profiled_seconds": total,
             "parts": [{"part": p.name, "seconds": p.seconds, "share": p.share} for p in parts],

@@ -8,6 +8,8 @@ never a party. Pure string work over short spans (capped), no regex backtracking
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from models.evidence.lexicon import WORD, word_set
 
 MAX_PARTY_WORDS = 8
@@ -68,6 +70,7 @@ def _words(text: str) -> list[str]:
     return WORD.findall(text[:_SPAN_CHARS])
 
 
+@lru_cache(maxsize=8192)  # pure; sources repeat within and across articles
 def party_name(span_text: str) -> str | None:
     """The party a source span names, trimmed to its head phrase, or None if it names nobody.
 
@@ -101,6 +104,7 @@ def _capitalised(word: str) -> bool:
     return word[0].isupper() or any(part[:1].isupper() for part in word.split("-")[1:])
 
 
+@lru_cache(maxsize=8192)
 def party_kind(name: str) -> str | None:
     """``person``, ``organisation``, ``media``, ``anonymous`` or ``pronoun`` — or None
     when ``name`` is not a party at all (a date, a number, a common noun)."""

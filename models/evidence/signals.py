@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.evidence.lexicon import (
     CATEGORIES,
@@ -41,6 +41,7 @@ class ArticleSignals:
     negated_counts: dict[str, int]
     n_sentences: int
     truncated: bool = False
+    starts: list[int] = field(default_factory=list)  # sentence start offsets
 
 
 def is_negated(text: str, sentence_start: int, cue_start: int) -> bool:
@@ -100,4 +101,5 @@ def extract_signals(text: str) -> ArticleSignals:
         negated_counts=negated_counts,
         n_sentences=len(starts),
         truncated=truncated,
+        starts=starts,
     )

@@ -121,3 +121,32 @@ def train_evidence(
     hedge, hedge_section = train_hedge(data_dir, seed, progress)
     tagger, tagger_section = train_tagger(data_dir, progress)
     return EvidenceModels(hedge, tagger), {"hedge": hedge_section, "attribution": tagger_section}
+
+
+def measure_hedge(model: HedgeModel, path: Path) -> dict[str, Any]:
+    """Sentence-level P/R/F1 of the uncertain class at the model's threshold, and ROC-AUC,
+    on a ``text,label`` CSV (label 1 = uncertain), PTB-tokenised or raw."""
+    from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
+    texts, labels, _groups = hedge_training.load_weasel(_require(path, "hedge CSV"))
+    probabilities = model.predict_proba(texts)
+    predicted = (probabilities >= model.threshold).astype(int)
+    both = len(set(labels.tolist())) == 2
+    return {
+        "sentences": len(texts),
+        "uncertain": int(labels.sum()),
+        "threshold": float(model.threshold),
+        "precision": float(precision_score(labels, predicted, zero_division=0)),
+        "recall": float(recall_score(labels, predicted, zero_division=0)),
+        "f1": float(f1_score(labels, predicted, zero_division=0)),
+        "roc_auc": float(roc_auc_score(labels, probabilities)) if both else None,
+    }
+
+
+def measure_tagger(tagger: AttributionTagger, split_dir: Path) -> dict[str, Any]:
+    """The dev figures of the card on any PolNeAR-format directory (``text/`` and
+    ``attributions/``)."""
+    docs = attribution_training.load_polnear(_require(split_dir, "attribution directory"))
+    if not docs:
+        raise EvidenceDataError(f"no annotated articles under {split_dir}")
+    return {"articles": len(docs), **attribution_training.evaluate(tagger, docs)}

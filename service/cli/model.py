@@ -83,6 +83,19 @@ def register(subparsers: Any) -> None:
         default=[],
         help="held-out labelled JSONL to score directly; repeatable",
     )
+    evaluate.add_argument(
+        "--hedge-csv",
+        type=Path,
+        default=None,
+        help="only measure the hedge model on this text,label CSV (CoNLL-2010 style)",
+    )
+    evaluate.add_argument(
+        "--attributions",
+        type=Path,
+        default=None,
+        help="only measure the attribution tagger on this PolNeAR-format directory "
+        "(text/*.txt, attributions/*.ann)",
+    )
     evaluate.add_argument("--out", type=Path, default=Path("reports/evaluate"))
     evaluate.add_argument("--no-baselines", action="store_true")
     evaluate.set_defaults(handler=run_evaluate)
@@ -144,6 +157,8 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from models.training.evaluate import evaluate
 
     model = _model(args.model, settings)
+    if args.hedge_csv is not None or args.attributions is not None:
+        return _evaluate_evidence(model, args)
     other = load_model(args.compare) if args.compare else None
     corpus = load_corpus(args.data, args.extra)
     labelled = None
@@ -167,6 +182,26 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 Article = tuple[str, str, str | None]  # id, text, title
+
+
+def _evaluate_evidence(model: ArticleModel, args: argparse.Namespace) -> int:
+    """The hedge and attribution figures of the card, on labelled data given here."""
+    from models.article.evidence_model import EvidenceClaimModel
+    from models.training.evidence import measure_hedge, measure_tagger
+
+    if not isinstance(model, EvidenceClaimModel):
+        raise InputError("--hedge-csv / --attributions need a v2 (evidence) artifact")
+    report: dict[str, Any] = {"model": model.info()}
+    if args.hedge_csv is not None:
+        _progress(f"hedge model on {args.hedge_csv}")
+        report["hedge"] = measure_hedge(model.evidence.hedge, args.hedge_csv)
+    if args.attributions is not None:
+        _progress(f"attribution tagger on {args.attributions}")
+        report["attributions"] = measure_tagger(model.evidence.tagger, args.attributions)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "evidence.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
+    return 0
 
 
 def _articles(path: str, stdin: TextIO) -> Iterator[Article]:

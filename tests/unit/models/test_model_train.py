@@ -230,3 +230,18 @@ def test_bad_extra_file_is_a_one_line_error(
     bad.write_text('{"id": "1", "text": "x", "label": "maybe"}\n')
     assert main(["train", "--data", str(root), "--out", str(tmp_path), "--extra", str(bad)]) == 2
     assert "[data_invalid]" in capsys.readouterr().err
+
+
+def test_evaluate_measures_the_evidence_models_on_given_data(
+    trained: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    root, _extra, artifact = trained
+    args = ["evaluate", "--model", str(artifact), "--out", str(tmp_path),
+            "--hedge-csv", str(root / "wiki-weasel" / "train.csv"),
+            "--attributions", str(root / "polnear" / "dev")]
+    assert main(args) == 0
+    report = json.loads((tmp_path / "evidence.json").read_text())
+    assert report["hedge"]["sentences"] == 60 and report["hedge"]["uncertain"] == 20
+    assert report["attributions"]["articles"] == 3
+    assert report["attributions"]["n_gold_attributions"] == 18
+    assert 0.0 <= report["attributions"]["cue_span"]["r"] <= 1.0
