@@ -7,16 +7,15 @@ sits where "said" is, a date is never a party.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_samples import shared_model
 
 from models.article.evidence_model import EvidenceClaimModel
-from models.artifact import load_model
 from models.evidence.attribution import MAX_SENTENCES, MAX_TOKENS_PER_CHUNK
 from models.evidence.evidence import MAX_ATTRIBUTIONS, ArticleEvidence
 from models.evidence.hedge import MAX_CHARS, prepare
@@ -24,13 +23,6 @@ from models.evidence.parties import party_kind, party_name, subject_party
 from models.evidence.spans import sentence_starts
 
 SEED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "seed"
-
-
-@functools.cache
-def shared_model() -> EvidenceClaimModel:
-    loaded = load_model()
-    assert isinstance(loaded, EvidenceClaimModel)
-    return loaded
 
 
 @pytest.fixture(scope="module")

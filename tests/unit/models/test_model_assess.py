@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from model_samples import RECORD_FIELDS
+from model_samples import RECORD_FIELDS, shared_model
 from sample_texts import DESIGN_EXAMPLE as DESIGN
 
 from models.article.assess import assess_batch, headline_and_body
 from models.article.evidence_model import EvidenceClaimModel
-from models.artifact import load_model
 
 DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 SEED_LINES = (DATA / "seed" / "000_87b075374c3535e4.txt").read_text(encoding="utf-8").split("\n")
@@ -29,13 +27,6 @@ ORDINARY = (
 # Parties a reader of the seed article finds on each side (data README, seed/).
 IMIS_SIDE = ("IMIS", "Abu Jaffar al-Shabaki", "Ridwan al-Anzi", "al-Shabaki", "Anzi")
 US_SIDE = ("US", "US-led coalition", "Col. Sean Ryan", "coalition")
-
-
-@functools.cache
-def shared_model() -> EvidenceClaimModel:
-    loaded = load_model()
-    assert isinstance(loaded, EvidenceClaimModel)
-    return loaded
 
 
 @pytest.fixture(scope="module")
