@@ -157,13 +157,14 @@ class EvidenceModels:
 
 
 def refine_kinds(attributions: list[Attribution], cues: list[Cue]) -> list[Attribution]:
-    """A statement whose content carries a denial cue ("there was no confrontation",
-    said X) is a denial: what it signals, not the verb that carries it."""
+    """A statement or report whose content carries a denial cue ("there was no
+    confrontation," X told VOA) is a denial: what it signals, not the verb that
+    carries it."""
     denials = [cue for cue in cues if cue.category in DENIAL_SIDE and not cue.negated]
     refined = []
     for attribution in attributions:
         content = attribution.content
-        if attribution.kind == "statement" and content is not None and any(
+        if attribution.kind in ("statement", "report") and content is not None and any(
             content.start <= cue.start < content.end for cue in denials
         ):
             attribution = replace(attribution, kind="denial")
