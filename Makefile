@@ -38,7 +38,8 @@ run: install
 	@mkdir -p $(LOCAL)
 	$(CW) kafka up
 	$(CW) topics create
-	$(CW) sample --out $(LOCAL)/sample.jsonl --limit 500
+	@date +%s > $(LOCAL)/run-started
+	$(CW) sample --out $(LOCAL)/sample.jsonl --limit 500 --id-suffix "@run-$$(cat $(LOCAL)/run-started)"
 	@if [ -f $(LOCAL)/worker.pid ] && kill -0 $$(cat $(LOCAL)/worker.pid) 2>/dev/null; then \
 	  echo "worker already running (pid $$(cat $(LOCAL)/worker.pid))"; \
 	else \
@@ -46,8 +47,8 @@ run: install
 	  echo "worker started (pid $$(cat $(LOCAL)/worker.pid)), log in $(LOCAL)/worker.log"; \
 	fi
 	$(CW) produce $(LOCAL)/sample.jsonl --rate 200
-	@echo "--- the first flagged articles (review topic articles.flagged):"
-	@$(CW) review tail --from-beginning --max 3 --timeout 60
+	@echo "--- the first articles of this run flagged for review (topic articles.flagged):"
+	@$(CW) review tail --since $$(cat $(LOCAL)/run-started) --max 3 --timeout 60
 	@echo
 	@echo "claimwatch is running:"
 	@echo "  metrics     http://127.0.0.1:6066/metrics   (health: /healthz, readiness: /readyz)"

@@ -48,6 +48,8 @@ class Settings:
     """
 
     bootstrap_servers: str = "127.0.0.1:9092"
+    # how long the worker and the review app wait at start for Kafka to answer
+    startup_timeout_s: float = 180.0
     home: Path = field(default_factory=default_home)
     # topics
     topic_articles: str = "articles"
@@ -125,6 +127,8 @@ class Settings:
             raise ConfigError(f"{PREFIX}SCORING must be process or thread, not {self.scoring!r}")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"{PREFIX}THRESHOLD must be between 0 and 1, not {self.threshold}")
+        if self.startup_timeout_s <= 0:
+            raise ConfigError(f"{PREFIX}STARTUP_TIMEOUT_S must be more than 0 seconds")
         for name in ("batch_size", "max_text_bytes", "topic_partitions", "topic_replication"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")

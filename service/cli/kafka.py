@@ -112,6 +112,9 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     report = kafka_cluster.status(cluster_dir(args, settings))
     if args.json:
         print(json.dumps(report, indent=2))
+    elif report["state"] == "absent":
+        where = report["directory"]
+        print(f"state: absent  ({where}): no local cluster; start one with: claimwatch kafka up")
     else:
         print(f"state: {report['state']}  ({report['directory']})")
         if "bootstrap_servers" in report:

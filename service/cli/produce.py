@@ -10,9 +10,9 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from service.errors import KafkaUnavailableError
 from service.kafka.produce import produce_lines, read_lines
 from service.progress import Progress
+from service.reach import unreachable
 from service.settings import Settings
 
 
@@ -40,9 +40,7 @@ def make_producer(settings: Settings) -> KafkaProducer:
             **settings.kafka_client_config(),
         )
     except KafkaError as error:
-        raise KafkaUnavailableError(
-            f"cannot reach Kafka at {settings.bootstrap_servers}: {error}"
-        ) from None
+        raise unreachable(settings.kafka_client_config(), error) from None
 
 
 def _produce(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from service.cli.tail import since_ms
 from service.errors import ConfigError
 from service.kafka.tail import read_topic
 from service.review.app import build_app
@@ -33,6 +36,13 @@ def register(subparsers: Any) -> None:
     tail.add_argument("--min-score", type=float, default=None, help="only items scoring >= X")
     tail.add_argument("--json", action="store_true", help="print the review records as JSON lines")
     tail.add_argument("--from-beginning", action="store_true", help="start at the oldest item")
+    tail.add_argument(
+        "--since",
+        type=float,
+        default=None,
+        metavar="UNIX_TIME",
+        help="start at the first item flagged at or after this time (seconds, e.g. date +%%s)",
+    )
     tail.add_argument("--max", type=int, default=None, help="stop after N printed items")
     tail.add_argument("--timeout", type=float, default=None, help="stop after N idle seconds")
     tail.add_argument("--no-color", action="store_true", help="mark cues as [[cue]](category)")
@@ -77,6 +87,7 @@ def review_tail(args: argparse.Namespace, settings: Settings) -> int:
         settings.topic_flagged,
         from_beginning=args.from_beginning,
         idle_timeout_s=args.timeout,
+        since_ms=since_ms(args.since),
     ):
         try:
             record = read_review_record(message.value)
@@ -107,10 +118,13 @@ def review_serve(args: argparse.Namespace, settings: Settings) -> int:
     auth = authenticator(settings, store)
     config = settings.kafka_client_config()
     publisher = VerdictPublisher(store, config, settings.topic_verdicts)
-    intake = FlaggedIntake(store, config, settings.topic_flagged)
+    intake = FlaggedIntake(
+        store, config, settings.topic_flagged, startup_timeout_s=settings.startup_timeout_s
+    )
     app = build_app(store, auth, publisher)
 
     async def start_intake(_: web.Application) -> None:
+        intake.on_unreachable = stop_app_from_thread(asyncio.get_running_loop())
         intake.start()
 
     async def stop_intake(_: web.Application) -> None:
@@ -123,7 +137,22 @@ def review_serve(args: argparse.Namespace, settings: Settings) -> int:
         web.run_app(app, host=host, port=port, print=None, handle_signals=True)
     finally:
         store.close()
+    if intake.failure is not None:  # Kafka never answered: the one line, non-zero
+        raise intake.failure
     return 0
+
+
+def stop_app_from_thread(loop: asyncio.AbstractEventLoop) -> Callable[[object], None]:
+    """A callback any thread may call to end ``web.run_app`` on ``loop`` gracefully
+    (its cleanup runs), as SIGTERM would."""
+
+    def graceful_exit() -> None:
+        raise web.GracefulExit()
+
+    def stop(_reason: object) -> None:
+        loop.call_soon_threadsafe(graceful_exit)
+
+    return stop
 
 
 def review_add_user(args: argparse.Namespace, settings: Settings) -> int:

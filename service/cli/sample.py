@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from service.kafka.sample import sample_articles, write_jsonl
+from service.kafka.sample import sample_articles, with_id_suffix, write_jsonl
 from service.settings import Settings
 
 
@@ -21,11 +21,16 @@ def register(subparsers: Any) -> None:
         default=Path("../shared/data"),
         help="team data directory with fnc-1/ and ordinary-news/",
     )
+    parser.add_argument(
+        "--id-suffix",
+        default="",
+        help="append this to every id (make run: new ids each run, decided afresh)",
+    )
     parser.set_defaults(handler=_sample)
 
 
 def _sample(args: argparse.Namespace, settings: Settings) -> int:
-    articles = sample_articles(args.data, args.limit)
+    articles = with_id_suffix(sample_articles(args.data, args.limit), args.id_suffix)
     write_jsonl(articles, args.out)
     print(f"wrote {len(articles)} articles to {args.out}", file=sys.stderr)
     return 0

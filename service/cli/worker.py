@@ -20,9 +20,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from faust.worker import Worker as FaustWorker
 
-    from service.logs import logging_config
+    from service.logs import configure_logging, logging_config
     from service.worker.app import build_app, new_metrics
     from service.worker.model_reload import ModelHolder
+    from service.worker.startup import wait_for_broker
     from service.worker.timers import register_timers
 
     if args.web_port:
@@ -33,8 +34,6 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         on_loaded=lambda model: metrics.model_loaded(model.version, model.sha256),
         on_reload=metrics.model_reload,
     )  # a bad artifact stops here, with one clear line
-    worker = build_app(settings, holder, metrics)
-    register_timers(worker)
     print(
         f"claimwatch worker: model {holder.current.version} ({holder.current.sha256[:12]}); "
         f"Kafka {settings.bootstrap_servers}; metrics at "
@@ -42,6 +41,12 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         file=sys.stderr,
         flush=True,
     )
+    configure_logging(settings)  # the wait's lines in the worker's log format
+    if not wait_for_broker(settings, metrics):  # no broker within the timeout: one line
+        print("claimwatch worker: stopped while waiting for Kafka", file=sys.stderr, flush=True)
+        return 0
+    worker = build_app(settings, holder, metrics)
+    register_timers(worker)
     faust_worker = FaustWorker(
         worker.app,
         loglevel=settings.log_level,

@@ -91,6 +91,12 @@ def sample_articles(data_dir: Path, limit: int) -> list[dict[str, Any]]:
     return [a for a in articles if str(a.get("text", "")).strip()][:limit]
 
 
+def with_id_suffix(articles: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
+    """The articles with ``suffix`` appended to every id: new ids for the same texts, so a
+    worker that has seen them decides them again instead of skipping them as duplicates."""
+    return [{**article, "id": f"{article['id']}{suffix}"} for article in articles]
+
+
 def write_jsonl(articles: list[dict[str, Any]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from service.errors import ClaimwatchError
+from service.reach import unreachable
 
 
 class UnknownTopicError(ClaimwatchError):
@@ -54,23 +56,50 @@ def read_topic(
     from_beginning: bool = False,
     max_messages: int | None = None,
     idle_timeout_s: float | None = None,
+    since_ms: int | None = None,
 ) -> Iterator[Message]:
     """Yield messages of every partition of ``topic``; stop after ``max_messages`` or
-    when nothing arrived for ``idle_timeout_s`` (follow forever when both are None)."""
-    consumer = KafkaConsumer(
-        client_id="claimwatch-tail", group_id=None, enable_auto_commit=False, **client_config
-    )
+    when nothing arrived for ``idle_timeout_s`` (follow forever when both are None).
+
+    Reading starts at the end, at the oldest message (``from_beginning``), or at the
+    first message stamped at or after ``since_ms`` (Unix milliseconds). A broker that
+    does not answer is :class:`KafkaUnavailableError`, raised before the first message.
+    """
+    try:
+        consumer = KafkaConsumer(
+            client_id="claimwatch-tail", group_id=None, enable_auto_commit=False, **client_config
+        )
+    except KafkaError as error:
+        raise unreachable(client_config, error) from None
     try:
         partitions = _wait_partitions(consumer, topic)
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(assigned)
-        if from_beginning:
-            consumer.seek_to_beginning(*assigned)
-        else:
-            consumer.seek_to_end(*assigned)
+        _position(consumer, assigned, from_beginning, since_ms)
         yield from _poll(consumer, max_messages, idle_timeout_s)
     finally:
         consumer.close()
+
+
+def _position(
+    consumer: KafkaConsumer,
+    assigned: list[TopicPartition],
+    from_beginning: bool,
+    since_ms: int | None,
+) -> None:
+    """Seek every partition to where reading starts (see :func:`read_topic`)."""
+    if since_ms is not None:
+        found = consumer.offsets_for_times({tp: since_ms for tp in assigned})
+        later = {tp: hit.offset for tp, hit in found.items() if hit is not None}
+        for tp, offset in later.items():
+            consumer.seek(tp, offset)
+        rest = [tp for tp in assigned if tp not in later]
+        if rest:
+            consumer.seek_to_end(*rest)  # nothing stamped that late yet: only new messages
+    elif from_beginning:
+        consumer.seek_to_beginning(*assigned)
+    else:
+        consumer.seek_to_end(*assigned)
 
 
 def _wait_partitions(consumer: KafkaConsumer, topic: str, timeout_s: float = 10.0) -> set[int]:

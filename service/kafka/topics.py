@@ -11,7 +11,11 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from service.errors import KafkaUnavailableError
+from service.reach import unreachable
+
+# How long a command waits for the first answer of the cluster: long enough for a
+# remote TLS handshake, short enough that a newcomer with no broker is told soon.
+CONNECT_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -28,18 +32,23 @@ class TopicsReport:
     existing: list[str]
 
 
-def admin_client(client_config: dict[str, Any], timeout_s: float = 30.0) -> KafkaAdminClient:
-    """An admin client, or :class:`KafkaUnavailableError` naming the servers we tried."""
+def admin_client(
+    client_config: dict[str, Any],
+    timeout_s: float = 30.0,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+) -> KafkaAdminClient:
+    """An admin client whose requests may take ``timeout_s``, or
+    :class:`KafkaUnavailableError` naming the servers when none answers within
+    ``connect_timeout_s``."""
     try:
         return KafkaAdminClient(
             client_id="claimwatch-admin",
             request_timeout_ms=int(timeout_s * 1000),
-            api_version_auto_timeout_ms=int(timeout_s * 1000),
+            api_version_auto_timeout_ms=int(connect_timeout_s * 1000),
             **client_config,
         )
     except KafkaError as error:
-        servers = ",".join(client_config.get("bootstrap_servers", []))
-        raise KafkaUnavailableError(f"cannot reach Kafka at {servers}: {error}") from None
+        raise unreachable(client_config, error) from None
 
 
 def ensure_topics(admin: KafkaAdminClient, specs: Iterable[TopicSpec]) -> TopicsReport:

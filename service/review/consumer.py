@@ -3,6 +3,11 @@
 Positions live in the store, written in the same transaction as the items, so
 the queue and "how far we have read" never disagree. A record that does not
 parse is skipped (and counted) rather than stopping the queue.
+
+At start the intake waits for Kafka with backoff, one log line per attempt, for
+at most ``startup_timeout_s``; then it gives up and tells ``on_unreachable``, so
+the review app can end with one clear line. Once connected, a broker lost later
+is waited for indefinitely: reviewers keep working on the queue meanwhile.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from service.errors import KafkaUnavailableError
+from service.reach import Attempt, wait_for_kafka
 from service.review.kafka_io import Message, follow, make_consumer
 from service.review.records import InvalidRecordError, ReviewRecord, read_review_record
 from service.review.store import ReviewStore
@@ -41,7 +48,11 @@ def parse_batch(messages: list[Message]) -> tuple[list[ReviewRecord], dict[int, 
 
 
 class FlaggedIntake:
-    """Reads ``topic`` into ``store`` until stopped; ``after_batch`` runs after each batch."""
+    """Reads ``topic`` into ``store`` until stopped; ``after_batch`` runs after each batch.
+
+    With ``startup_timeout_s`` the first connection is waited for that long (see the
+    module docstring); ``failure`` then holds the error that ended the wait.
+    """
 
     def __init__(
         self,
@@ -49,11 +60,17 @@ class FlaggedIntake:
         kafka_config: Mapping[str, Any],
         topic: str,
         after_batch: Callable[[], None] | None = None,
+        *,
+        startup_timeout_s: float | None = None,
+        on_unreachable: Callable[[KafkaUnavailableError], None] | None = None,
     ) -> None:
         self.store = store
         self.kafka_config = dict(kafka_config)
         self.topic = topic
         self.after_batch = after_batch
+        self.startup_timeout_s = startup_timeout_s
+        self.on_unreachable = on_unreachable
+        self.failure: KafkaUnavailableError | None = None
         self.received = 0
         self.invalid = 0
         self._stop = threading.Event()
@@ -69,6 +86,8 @@ class FlaggedIntake:
             self._thread.join(timeout_s)
 
     def _run(self) -> None:
+        if not self._wait_for_kafka():
+            return
         while not self._stop.is_set():
             try:
                 consumer = make_consumer(self.kafka_config)
@@ -83,6 +102,23 @@ class FlaggedIntake:
                 self._stop.wait(2.0)
             finally:
                 consumer.close()
+
+    def _wait_for_kafka(self) -> bool:
+        """True once Kafka answers (at once without a startup timeout); False when
+        stopped, or when the wait ran out (``failure`` and ``on_unreachable`` say so)."""
+        if self.startup_timeout_s is None:
+            return True
+
+        def report(attempt: Attempt) -> None:
+            log.warning("review intake %s", attempt.describe())
+
+        try:
+            return wait_for_kafka(self.kafka_config, self.startup_timeout_s, report, self._stop)
+        except KafkaUnavailableError as error:
+            self.failure = error
+            if self.on_unreachable:
+                self.on_unreachable(error)
+            return False
 
     def _consume(self, consumer: KafkaConsumer) -> None:
         def start(new: list[TopicPartition]) -> None:

@@ -15,6 +15,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from service.errors import KafkaUnavailableError
+from service.reach import unreachable
 
 Message = Any  # kafka-python's ConsumerRecord: .topic .partition .offset .key .value
 
@@ -26,19 +27,14 @@ def make_consumer(config: Mapping[str, Any]) -> KafkaConsumer:
             group_id=None, enable_auto_commit=False, allow_auto_create_topics=False, **config
         )
     except KafkaError as error:
-        raise _unavailable(config, error) from None
+        raise unreachable(config, error) from None
 
 
 def make_producer(config: Mapping[str, Any]) -> KafkaProducer:
     try:
         return KafkaProducer(acks="all", retries=5, **config)
     except KafkaError as error:
-        raise _unavailable(config, error) from None
-
-
-def _unavailable(config: Mapping[str, Any], error: Exception) -> KafkaUnavailableError:
-    servers = ",".join(config.get("bootstrap_servers", []))
-    return KafkaUnavailableError(f"cannot reach Kafka at {servers}: {error}")
+        raise unreachable(config, error) from None
 
 
 def partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:

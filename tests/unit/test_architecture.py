@@ -3,7 +3,7 @@
 Walks every module of ``service`` and ``models`` with :mod:`ast` — imports inside
 functions and under ``TYPE_CHECKING`` count too — and checks the layers:
 ``cli → worker / review / kafka → pipeline → models``, with the shared ``service``
-modules (settings, errors, logs, progress) under all of them, and inside ``models``
+modules (settings, errors, logs, progress, reach) under all of them, and inside ``models``
 ``training → artifact → article → evidence``. A failure names the modules.
 """
 
@@ -28,7 +28,7 @@ LAYERS: dict[str, frozenset[str]] = {
         {"models.artifact", "models.article", "models.evidence", "models.errors"}
     ),
     "models": frozenset(),  # models/__init__.py
-    "service.shared": frozenset({"models"}),  # settings, errors, logs, progress
+    "service.shared": frozenset({"models"}),  # settings, errors, logs, progress, reach
     "service.pipeline": frozenset({"service.shared", "models"}),
     "service.worker": frozenset({"service.pipeline", "service.shared", "models"}),
     "service.kafka": frozenset({"service.shared"}),
@@ -45,7 +45,9 @@ LAYERS: dict[str, frozenset[str]] = {
     ),
     "service": frozenset(),  # service/__init__.py
 }
-SHARED = frozenset({"service.settings", "service.errors", "service.logs", "service.progress"})
+SHARED = frozenset(
+    {"service.settings", "service.errors", "service.logs", "service.progress", "service.reach"}
+)
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

@@ -12,6 +12,7 @@ def test_defaults_work_against_the_local_broker() -> None:
     settings = Settings.from_env({})
     assert settings.bootstrap_servers == "127.0.0.1:9092"
     assert settings.web_port == 6066
+    assert settings.startup_timeout_s == 180.0
     assert settings.topics.all() == [
         "articles",
         "articles.flagged",
@@ -50,6 +51,8 @@ def test_overrides_win_over_environment() -> None:
         ("CLAIMWATCH_THRESHOLD", "1.5", "CLAIMWATCH_THRESHOLD must be between 0 and 1"),
         ("CLAIMWATCH_PROCESSING_GUARANTEE", "maybe", "must be at_least_once or exactly_once"),
         ("CLAIMWATCH_SCORING", "gpu", "CLAIMWATCH_SCORING must be process or thread"),
+        ("CLAIMWATCH_STARTUP_TIMEOUT_S", "0", "CLAIMWATCH_STARTUP_TIMEOUT_S must be more than 0"),
+        ("CLAIMWATCH_STARTUP_TIMEOUT_S", "soon", "CLAIMWATCH_STARTUP_TIMEOUT_S='soon' is not"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
