@@ -176,6 +176,23 @@ def set_rates(tagger: AttributionTagger, rates: dict[str, int]) -> AttributionTa
     return tagger
 
 
+def unweighted_tagger(
+    lexicon: list[str], candidates: list[str], filter_sentences: bool
+) -> AttributionTagger:
+    """A tagger with no weights yet: what turns training texts into the very features
+    the fitted tagger will score (:func:`crf_sequences`)."""
+    n_lab = len(LABELS)
+    return AttributionTagger(
+        "",
+        np.zeros((0, n_lab), dtype=np.float32),
+        [np.zeros((size, n_lab)) for _, size in CONTEXT_FAMILIES],
+        np.zeros((n_lab, n_lab)),
+        lexicon,
+        candidates,
+        filter_sentences,
+    )
+
+
 def crf_sequences(
     tagger: AttributionTagger, docs: Sequence[tuple[str, Sequence[GoldAttribution]]]
 ) -> tuple[list[list[list[str]]], list[list[str]]]:
@@ -226,16 +243,7 @@ def train_tagger(
 
     lex, cand = cue_lexicons(docs, **(lexicon_kwargs or {}))
     rates = cue_rates(docs) if use_rates else {}
-    n_lab = len(LABELS)
-    empty = AttributionTagger(
-        "",
-        np.zeros((0, n_lab), dtype=np.float32),
-        [np.zeros((size, n_lab)) for _, size in CONTEXT_FAMILIES],
-        np.zeros((n_lab, n_lab)),
-        lex,
-        cand,
-        filter_sentences,
-    )
+    empty = unweighted_tagger(lex, cand, filter_sentences)
     set_rates(empty, rates)
     xs, ys = crf_sequences(empty, docs)
     crf = sklearn_crfsuite.CRF(
@@ -291,16 +299,7 @@ def train_linear(
     from sklearn.linear_model import SGDClassifier
 
     lex, cand = cue_lexicons(docs, **(lexicon_kwargs or {}))
-    n_lab = len(LABELS)
-    empty = AttributionTagger(
-        "",
-        np.zeros((0, n_lab), dtype=np.float32),
-        [np.zeros((size, n_lab)) for _, size in CONTEXT_FAMILIES],
-        np.zeros((n_lab, n_lab)),
-        lex,
-        cand,
-        filter_sentences,
-    )
+    empty = unweighted_tagger(lex, cand, filter_sentences)
     xs, ys = crf_sequences(empty, docs)
     counts: Counter[str] = Counter(a for seq in xs for tok in seq for a in tok)
     vocab = {a: i for i, a in enumerate(sorted(a for a, c in counts.items() if c >= min_count))}
@@ -326,7 +325,7 @@ def train_linear(
     )
     clf.fit(x, y)
     names = sorted(vocab, key=vocab.get)  # type: ignore[arg-type]
-    coef = np.zeros((n_lab, len(vocab)))
+    coef = np.zeros((len(LABELS), len(vocab)))
     coef[clf.classes_] = clf.coef_
     state = {
         (a, LABELS[k]): float(coef[k, j])

@@ -39,15 +39,14 @@ from models.training.hedge import (
     summarize_oof,
 )
 
-DATA = Path("../shared/data")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
 
 
-def news_sentences(limit: int = 20_000) -> list[str]:
+def news_sentences(data: Path, limit: int = 20_000) -> list[str]:
     """Raw news sentences (naive split) from PolNeAR train and FakeNewsAMT legit texts."""
     out: list[str] = []
-    files = sorted((DATA / "polnear/train/text").glob("*.txt"))
-    files += sorted((DATA / "ordinary-news").glob("*.txt"))
+    files = sorted((data / "polnear/train/text").glob("*.txt"))
+    files += sorted((data / "ordinary-news").glob("*.txt"))
     for f in files:
         for s in _SENT_SPLIT.split(f.read_text(encoding="utf-8", errors="replace")):
             s = " ".join(s.split())
@@ -81,11 +80,11 @@ def fold_matrices(texts: list[str], labels: NDArray[np.int_], groups: NDArray[np
     return out, time.perf_counter() - t0
 
 
-def run_grid(quick: bool) -> list[dict[str, Any]]:
+def run_grid(data: Path, quick: bool) -> list[dict[str, Any]]:
     """Evaluate every configuration; return one row per configuration."""
-    texts, labels, groups = load_weasel(DATA / "wiki-weasel/train.csv")
+    texts, labels, groups = load_weasel(data / "wiki-weasel/train.csv")
     prepared = [prepare(t) for t in texts]
-    bench = news_sentences()
+    bench = news_sentences(data)
     cues = cue_matrix(prepared)
     print(f"{len(prepared)} texts, {labels.sum()} uncertain, {len(set(groups))} groups; "
           f"cue lexicon {'available' if cues is not None else 'NOT available'}", flush=True)
@@ -152,10 +151,10 @@ def run_grid(quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def run_seeds(seeds: tuple[int, ...] = (0, 1, 2)) -> list[dict[str, Any]]:
+def run_seeds(data: Path, seeds: tuple[int, ...] = (0, 1, 2)) -> list[dict[str, Any]]:
     """Stage 2: the shortlisted word-n-gram logistic regressions, re-run over 3 CV seeds
     (different fold assignments), so the choice does not rest on one split's noise."""
-    texts, labels, groups = load_weasel(DATA / "wiki-weasel/train.csv")
+    texts, labels, groups = load_weasel(data / "wiki-weasel/train.csv")
     prepared = [prepare(t) for t in texts]
     shortlist = [
         HedgeParams(word_ngrams=(1, 1)),
@@ -204,13 +203,11 @@ def main() -> None:
     parser.add_argument("--seeds", action="store_true",
                         help="only stage 2: shortlist over CV seeds 0, 1, 2")
     args = parser.parse_args()
-    global DATA
-    DATA = args.data
     if args.seeds:
-        rows = run_seeds()
+        rows = run_seeds(args.data)
         Path(args.out).write_text(json.dumps(rows, indent=1, default=str))
         return
-    rows = run_grid(args.quick)
+    rows = run_grid(args.data, args.quick)
     rows.sort(key=lambda r: -r["f1_mean"])
     print("\n| configuration | CV F1 | P | R | AUC | nested F1 | threshold | sentences/s |")
     print("|---|---|---|---|---|---|---|---|")
