@@ -26,7 +26,7 @@ from service.errors import ClaimwatchError
 KAFKA_VERSION = "4.3.1"
 HOST = "127.0.0.1"
 MIN_JAVA = 17
-POM = Path(__file__).resolve().parent.parent / "deploy" / "kafka" / "pom.xml"
+POM = Path(__file__).resolve().parents[2] / "deploy" / "kafka" / "pom.xml"
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <Configuration status="WARN">
   <Appenders>

@@ -106,3 +106,11 @@ def test_no_maven_on_path_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(MavenError, match="'mvn' not found"):
         resolve_jars(tmp_path / "home", progress=lambda _m: None)
     assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_the_launcher_finds_the_checkouts_pom() -> None:
+    # `claimwatch kafka fetch` on a clean machine resolves the jars with this file.
+    from service.kafka.launcher import POM
+
+    assert POM.is_file()
+    assert POM.parent == Path(__file__).resolve().parents[2] / "deploy" / "kafka"
