@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from scipy import sparse
 
 from models.evidence.lexicon import word_set
 from models.evidence.spans import sentence_starts
@@ -54,6 +55,9 @@ MAX_TOKENS_PER_CHUNK = 200
 
 
 MAX_SENTENCES = 2000
+
+
+MAX_TYPES = 500_000  # cached word types per tagger (the cache starts again past this)
 
 
 _SPACED_TOKEN = re.compile(r"(\s*+)(" + TOKEN.pattern + ")")
@@ -420,32 +424,47 @@ class AttributionTagger:
 
     def _type(self, token: str) -> int:
         """Row of ``token`` in the type table (computed on first sight; cache bounded)."""
-        if token in self._type_id:
-            return self._type_id[token]
-        if self._n_types >= 500_000:  # bound memory on adversarial input
+        if token not in self._type_id:
+            self._add_types([token])
+        return self._type_id[token]
+
+    def _add_types(self, tokens: list[str]) -> None:
+        """Score rows for the distinct new ``tokens``, all in one sparse product per offset.
+
+        The cache is bounded: when it would pass MAX_TYPES it starts again, so callers look
+        ids up after this returns and score them before the next call (one article holds far
+        fewer than MAX_TYPES distinct tokens: texts are bounded upstream).
+        """
+        if self._n_types + len(tokens) > MAX_TYPES:  # bound memory on adversarial input
             self._init_runtime()
-        row = self._n_types
-        if row == self._table.shape[1]:
+        first = self._n_types
+        need = first + len(tokens)
+        while need > self._table.shape[1]:
             self._table = np.concatenate((self._table, np.zeros_like(self._table)), axis=1)
             self._flags = np.concatenate((self._flags, np.zeros_like(self._flags)))
-        attrs = type_attributes(token, self._lex, self._rates)
         index = self._attr_index
-        weights = self._weights
-        for k, names in enumerate(attrs):
-            rows = [index[a] for a in names if a in index]
+        per_offset: list[tuple[list[int], list[int]]] = [([], []) for _ in OFFSETS]
+        for j, token in enumerate(tokens):
+            for k, names in enumerate(type_attributes(token, self._lex, self._rates)):
+                cols = [index[a] for a in names if a in index]
+                per_offset[k][0].extend([j] * len(cols))
+                per_offset[k][1].extend(cols)
+            low = token.lower()
+            self._flags[first + j] = (
+                low in self._lex,
+                low in self._cand or token in ':"\u201c\u201d\u00ab\u00bb',  # noqa: S105
+                token in STRAIGHT_QUOTES,
+                token in OPEN_QUOTES,
+                token in CLOSE_QUOTES,
+            )
+            self._type_id[token] = first + j
+        for k, (rows, cols) in enumerate(per_offset):
             if rows:
-                self._table[k, row] = weights[rows].sum(axis=0)
-        low = token.lower()
-        self._flags[row] = (
-            low in self._lex,
-            low in self._cand or token in ':"\u201c\u201d\u00ab\u00bb',  # noqa: S105
-            token in STRAIGHT_QUOTES,
-            token in OPEN_QUOTES,
-            token in CLOSE_QUOTES,
-        )
-        self._type_id[token] = row
-        self._n_types += 1
-        return row
+                hits = sparse.csr_matrix(
+                    (np.ones(len(rows)), (rows, cols)), shape=(len(tokens), len(self._weights))
+                )
+                self._table[k, first:need] = hits @ self._weights
+        self._n_types = need
 
     # -- scoring ---------------------------------------------------------------------------
     def prepare(self, text: str) -> dict[str, Any]:
@@ -457,8 +476,12 @@ class AttributionTagger:
         strings, starts, ends = tokenize(text)
         ids_list = list(map(self._type_id.get, strings))
         if None in ids_list:
-            pairs = zip(strings, ids_list, strict=True)
-            ids_list = [self._type(s) if i is None else i for s, i in pairs]
+            for _ in range(2):  # a second pass if the cache restarted during the first
+                known = self._type_id
+                self._add_types(list(dict.fromkeys(s for s in strings if s not in known)))
+                ids_list = list(map(self._type_id.get, strings))
+                if None not in ids_list:
+                    break
         ids = np.array(ids_list, dtype=np.int64)
         sent = np.searchsorted(np.asarray(sstarts), starts, side="right") - 1
         flags = self._flags[ids]
@@ -565,8 +588,10 @@ class AttributionTagger:
         out: list[list[Attribution]] = []
         for b0 in range(0, len(texts), batch):
             group = texts[b0 : b0 + batch]
-            preps = [self.prepare(t) for t in group]
-            emits = [self.emissions(p) for p in preps]
+            preps, emits = [], []
+            for t in group:  # score each article before the next can restart the type cache
+                preps.append(self.prepare(t))
+                emits.append(self.emissions(preps[-1]))
             sizes = [len(e) for e in emits]
             offsets = np.cumsum([0, *sizes])
             starts = np.concatenate(

@@ -181,3 +181,62 @@ def test_a_pronoun_source_takes_the_preceding_named_party(model: EvidenceClaimMo
     named = [p.name for p in found.parties if p is not None]
     assert named and all(name == "Maria Lopez" for name in named)
     assert np.all(found.hedge >= 0)
+
+
+def test_type_rows_are_the_sums_of_their_attribute_weights(model: EvidenceClaimModel) -> None:
+    # the tagger scores new word types in one sparse product; each row must still be the
+    # plain sum of the weights of that type's attributes at that offset (crfsuite's score)
+    import copy
+
+    from models.evidence.attribution import type_attributes
+
+    tagger = copy.deepcopy(model.evidence.tagger)
+    words = ["said", "Obama", "denied", "zzqx-unseen", "\u201c", "according", "U.S."]
+    tagger._add_types(words)
+    for word in words:
+        row = tagger._type_id[word]
+        attrs = type_attributes(word, tagger._lex, tagger._rates)
+        for k, names in enumerate(attrs):
+            rows = [tagger._attr_index[a] for a in names if a in tagger._attr_index]
+            expected = tagger._weights[rows].sum(axis=0) if rows else np.zeros(7)
+            np.testing.assert_allclose(tagger._table[k, row], expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_restarted_type_cache_tags_the_same(
+    model: EvidenceClaimModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copy
+
+    import models.evidence.attribution as attribution
+
+    [seed_file] = sorted(SEED.glob("*.txt"))
+    seed = seed_file.read_text(encoding="utf-8")
+    half = len(seed) // 2
+    texts = [seed[:half], seed[half:], seed[:half], seed[half:]]
+
+    def types_of(text: str) -> int:
+        fresh = copy.deepcopy(model.evidence.tagger)
+        fresh._init_runtime()
+        fresh.extract(text)
+        return fresh._n_types
+
+    tagger = copy.deepcopy(model.evidence.tagger)
+    tagger._init_runtime()
+    expected = tagger.extract_many(texts)
+    # each half fits in the cache, both halves do not: it restarts within the batch
+    limit = max(types_of(texts[0]), types_of(texts[1]))
+    assert limit < tagger._n_types
+    monkeypatch.setattr(attribution, "MAX_TYPES", limit)
+    small = copy.deepcopy(model.evidence.tagger)
+    small._init_runtime()
+    restarts = []
+    original = small._init_runtime
+
+    def counting() -> None:
+        restarts.append(1)
+        original()
+
+    monkeypatch.setattr(small, "_init_runtime", counting)
+    assert small.extract_many(texts) == expected
+    assert restarts, "the type cache never restarted: the test proves nothing"
+    assert small._n_types <= limit
