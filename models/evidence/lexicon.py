@@ -31,6 +31,8 @@ _NOT = r"(?:\s++not|n['\u2019]t|not)"  # "could not", "couldn't", "cannot"
 _BE = r"(?:is|are|was|were|been|be)"
 _SOURCES = r"(?:unnamed|anonymous|unidentified|undisclosed)" + _S + r"(?:\w++" + _S + r")?sources?"
 
+_SOURCE_SAID = r"sources?" + _S + r"(?:said|say|says|told|claim(?:ed|s)?)"
+
 _PHRASES: dict[str, tuple[str, ...]] = {
     "hedged_attribution": (
         r"allegedly",
@@ -43,6 +45,10 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         _BE + _S + r"(?:said|believed|thought|rumou?red|understood)" + _S + r"to",
         r"according" + _S + r"to" + _S + r"(?:an?" + _S + r"|the" + _S + r")?" + _SOURCES,
         _SOURCES + _S + r"(?:said|say|told|claim(?:ed)?)",
+        # added from FNC-1 document rates: python -m models.training.cue_rates
+        r"(?:an?|the)" + _S + _SOURCE_SAID,
+        _SOURCE_SAID,
+        r"suspected",
         r"it" + _S + _BE + _S + r"(?:claimed|alleged|rumou?red|reported)" + _S + r"that",
     ),
     "claim": (
@@ -51,6 +57,8 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         r"assert(?:s|ed|ing)?",
         r"insist(?:s|ed|ing)?",
         r"contend(?:s|ed|ing)?",
+        r"allegations?",
+        r"accusations?",
     ),
     "denial": (
         r"den(?:y|ies|ied|ying|ials?)",
@@ -91,6 +99,9 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         r"without" + _S + r"(?:any" + _S + r")?(?:evidence|proof)",
         r"no" + _S + r"(?:hard" + _S + r")?(?:evidence|proof)",
         r"declined" + _S + r"to" + _S + r"confirm",
+        r"(?:declined|refused)" + _S + r"to" + _S + r"comment",
+        r"did" + _NOT + _S + r"(?:immediately" + _S + r")?respond",
+        r"(?:unclear|not" + _S + r"clear)" + _S + r"(?:whether|if)",
     ),
     "weasel": (
         r"some" + _S + r"(?:people" + _S + r"|experts" + _S + r"|observers" + _S

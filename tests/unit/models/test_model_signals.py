@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,6 +108,7 @@ def test_words_inside_other_words_are_not_cues() -> None:
     assert extract_signals("The claimant's denialism and reclaimed land.").cues == []
 
 
+@pytest.mark.timeout(60)  # a backtracking pattern would take hours on these, not seconds
 def test_pathological_input_is_linear_and_bounded() -> None:
     for text in (
         "allegedly " * 100_000,
@@ -118,9 +118,7 @@ def test_pathological_input_is_linear_and_bounded() -> None:
         "could" + " " * 200_000 + "not",
         "claimed. denied. " * 20_000,
     ):
-        began = time.perf_counter()
         found = extract_signals(text)
-        assert time.perf_counter() - began < 2.0
         assert len(found.cues) <= MAX_CUES
         assert len(found.pairs) <= 10
     many = extract_signals("allegedly " * 100_000)
@@ -215,3 +213,22 @@ def test_parties_from_inverted_quote_passive_and_clause_start() -> None:
 def test_negated_cues_make_no_pair() -> None:
     found = extract_signals("He claimed it. He did not deny it. She never disputed it.")
     assert found.pairs == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "category"),
+    [
+        ("A source told the paper he had left.", "A source told", "hedged_attribution"),
+        ("Sources said the deal was off.", "Sources said", "hedged_attribution"),
+        ("The suspected gunman fled.", "suspected", "hedged_attribution"),
+        ("The allegations surfaced on Monday.", "allegations", "claim"),
+        ("The ministry declined to comment.", "declined to comment", "unverified"),
+        ("He didn't respond to requests.", "didn't respond", "unverified"),
+        ("It is unclear whether the video is real.", "unclear whether", "unverified"),
+        ("It was not clear if anyone was hurt.", "not clear if", "unverified"),
+    ],
+)
+def test_cues_added_from_the_fnc_document_rates(text: str, cue: str, category: str) -> None:
+    # models.training.cue_rates: each is common in contested FNC-1 bodies, rare in asserted
+    found = [(c.text, c.category) for c in extract_signals(text).cues]
+    assert (cue, category) in found
