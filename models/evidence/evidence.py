@@ -176,13 +176,20 @@ def resolve_parties(
     text: str, starts: list[int], attributions: list[Attribution]
 ) -> list[Party | None]:
     """The party each attribution names: its source span's head phrase, else the
-    subject of its cue verb; a pronoun takes the nearest preceding named party."""
+    subject of its cue verb; a pronoun takes the nearest preceding named party. A bare
+    common noun ("coalition") takes the modifiers the tagger left out of its span ("The
+    US-led coalition" -> "US-led coalition")."""
     parties: list[Party | None] = []
     last_named: Party | None = None
     for attribution in attributions:
-        name = party_name(attribution.source.text) if attribution.source is not None else None
+        start = starts[attribution.sentence] if attribution.sentence < len(starts) else 0
+        source = attribution.source
+        name = party_name(source.text) if source is not None else None
+        if source is not None and name is not None and name.islower():
+            wider = subject_party(text, start, source.end)
+            if wider is not None and wider.endswith(name) and len(wider) > len(name):
+                name = wider
         if name is None and attribution.cue is not None:
-            start = starts[attribution.sentence] if attribution.sentence < len(starts) else 0
             name = subject_party(text, start, attribution.cue.start)
         kind = party_kind(name) if name is not None else None
         party = None

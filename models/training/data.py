@@ -141,3 +141,10 @@ def load_corpus(data_dir: Path, extra: list[Path] | None = None) -> Corpus:
     for path in extra or []:
         load_extra(corpus, path)
     return corpus
+
+
+def load_polnear_texts(data_dir: Path) -> list[str]:
+    """PolNeAR train + dev article texts (political hard news), for an unlabelled check of
+    how often the model flags them; empty when the directory is absent."""
+    files = sorted((data_dir / "polnear").glob("*/text/*.txt"))
+    return [path.read_text(encoding="utf-8") for path in files]

@@ -175,6 +175,22 @@ def select_params(
     return best[1], best[2], results
 
 
+def flag_rate(model: EvidenceClaimModel, texts: list[str], threshold: float) -> dict[str, Any]:
+    """How many of ``texts`` the model flags at ``threshold`` (evidence required)."""
+    evidence = model.extract(texts)
+    scores = model.score_evidence(evidence).contested
+    flagged = sum(
+        1 for item, score in zip(evidence, scores, strict=True)
+        if score >= threshold and item.has_evidence()
+    )
+    return {
+        "articles": len(texts),
+        "flagged": flagged,
+        "flag_rate": round(flagged / len(texts), 4) if texts else 0.0,
+        "note": "not a label: how often the model flags this kind of news",
+    }
+
+
 def train(
     corpus: Corpus,
     models: EvidenceModels,
@@ -183,9 +199,13 @@ def train(
     seed: int,
     progress: Progress,
     version: str,
-    checks: dict[str, Any] | None = None,
+    unlabelled: dict[str, list[str]] | None = None,
 ) -> tuple[EvidenceClaimModel, Path]:
-    """Select, fit and write the v2 artifact + card; returns the model and its path."""
+    """Select, fit and write the v2 artifact + card; returns the model and its path.
+
+    ``unlabelled``: named sets of articles with no label (e.g. PolNeAR's political news);
+    the card's ``checks`` records how many of each the fitted model flags.
+    """
     progress(f"extracting evidence from {len(corpus.texts)} articles")
     evidence = models.extract_batch(corpus.texts)
     chosen, oof, grid = select_params(evidence, corpus, models, seed, progress)
@@ -203,9 +223,12 @@ def train(
     heads = fit_heads(evidence, corpus, np.arange(len(evidence)), params, seed)
     card = build_card_v2(
         corpus, params, seed, thresholds, cv_metrics, grid, version, evidence_card,
-        (FLAG_BUDGET, ASSERTED_BUDGET, HIGH_RECALL), checks or {},
+        (FLAG_BUDGET, ASSERTED_BUDGET, HIGH_RECALL), {},
     )
     model = as_model(heads, models, card)
+    for name, texts in (unlabelled or {}).items():
+        progress(f"unlabelled check: flag rate on {len(texts)} {name} articles")
+        model.card["checks"][name] = flag_rate(model, texts, thresholds["flag"])
     path = save_model(model, out_dir)
     progress(f"wrote {path}")
     return model, path

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from models.article.assess import ArticleModel, assess_batch
 from models.artifact import load_model
 from models.errors import ModelError
-from models.training.data import Corpus, load_corpus, load_extra
+from models.training.data import Corpus, load_corpus, load_extra, load_polnear_texts
 from service.settings import Settings
 
 SCORE_BATCH = 256
@@ -136,8 +136,10 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         + (f" + {len(args.extra)} extra file(s)" if args.extra else "")
     )
     evidence, evidence_card = _evidence_models(args)
+    political = load_polnear_texts(args.data)
     model, path = train(
-        corpus, evidence, evidence_card, args.out, args.seed, _progress, args.version
+        corpus, evidence, evidence_card, args.out, args.seed, _progress, args.version,
+        unlabelled={"polnear_train_dev": political} if political else None,
     )
     print(
         json.dumps(

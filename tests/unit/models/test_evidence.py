@@ -240,3 +240,23 @@ def test_a_restarted_type_cache_tags_the_same(
     assert small.extract_many(texts) == expected
     assert restarts, "the type cache never restarted: the test proves nothing"
     assert small._n_types <= limit
+
+
+def test_a_bare_common_noun_source_takes_its_left_out_modifiers() -> None:
+    from models.evidence.attribution import Attribution, Span
+    from models.evidence.evidence import resolve_parties
+
+    text = "In Iraq, the coalition denied it. The US-led coalition denied it too."
+    first = text.index("coalition")
+    second = text.index("coalition", first + 1)
+
+    def denial(sentence: int, at: int) -> Attribution:
+        cue = text.index("denied", at)
+        return Attribution(
+            "denial", sentence, Span("coalition", at, at + 9), Span("denied", cue, cue + 6), None
+        )
+
+    starts = sentence_starts(text)
+    parties = resolve_parties(text, starts, [denial(0, first), denial(1, second)])
+    # "In Iraq, the" is no modifier of the coalition; "US-led" is
+    assert [p.name if p else None for p in parties] == ["coalition", "US-led coalition"]
