@@ -17,7 +17,7 @@ import re
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pytest
 from models.article.assess import assess_batch
 from models.artifact import load_model
 from service.kafka import cluster as kafka_cluster
+from service.kafka import secure
 from service.kafka.launcher import Cluster
 from service.kafka.topics import TopicSpec, admin_client, ensure_topics
 from service.settings import PREFIX, Settings, default_home
@@ -50,10 +51,12 @@ def _jars_home() -> Path:
     return Path(configured) if configured else default_home()
 
 
-def _exports(text: str) -> dict[str, str]:
-    """The variables of the ``export`` lines (comment lines show alternatives)."""
-    lines = [line.removeprefix("export ") for line in text.splitlines()]
-    return dict(line.split("=", 1) for line in lines if line.startswith(PREFIX))
+def _exports(text: str, commented: bool = False) -> dict[str, str]:
+    """The variables of the ``export`` lines, or of the commented ones (the mutual-TLS
+    alternative)."""
+    start = "#   export " if commented else "export "
+    lines = [line.removeprefix(start) for line in text.splitlines() if line.startswith(start)]
+    return dict(line.split("=", 1) for line in lines)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +77,7 @@ def secure_broker(
     )
     try:
         assert up.returncode == 0, up.stderr
-        yield directory, _exports(up.stdout)
+        yield directory, up.stdout
     finally:
         cluster = Cluster.load(directory)
         if cluster:
@@ -82,13 +85,10 @@ def secure_broker(
 
 
 @pytest.fixture
-def client_env(
-    secure_broker: tuple[Path, dict[str, str]], tmp_path: Path, unique: str
-) -> dict[str, str]:
+def client_env(secure_broker: tuple[Path, str], tmp_path: Path, unique: str) -> dict[str, str]:
     """A process environment with the printed settings and topics private to this test."""
-    _, printed = secure_broker
     env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
-    env.update(printed)
+    env.update(_exports(secure_broker[1]))
     prefix = f"s{unique}."
     env.update(
         {
@@ -127,8 +127,12 @@ def finished(
     return process.returncode, out, err
 
 
-def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    return finished(claimwatch(env, *args))
+def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
+    """Kill whatever is still running (a test that failed part-way)."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
 
 
 # ---------------------------------------------------------------- the whole loop
@@ -213,12 +217,173 @@ def test_the_service_runs_over_sasl_ssl(
         code, _, err = finished(exporting)
         assert code == 0, err
     finally:
-        for process in (producing, tailing, serve):
-            if process.poll() is None:
-                process.terminate()
-                process.communicate(timeout=30)
+        serve.terminate()
+        serve.communicate(timeout=30)
+        stop_all([producing, tailing])
         worker.ensure_stopped()
     (line,) = (tmp_path / "verdicts.jsonl").read_text().splitlines()
     exported = json.loads(line)
     assert (exported["id"], exported["label"]) == (chosen, "contested")
     assert exported["text"] == dict(articles)[chosen]
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@pytest.fixture
+def untrusted_ca(tmp_path: Path) -> Path:
+    """Another throwaway CA's certificate: it did not sign the broker's."""
+    other = secure.secure_files(tmp_path / "another-cluster")
+    secure.prepare(other)
+    return other.ca
+
+
+COMMANDS = {
+    "tail": ["tail", "{articles}", "--max", "1"],
+    "topics list": ["topics", "list"],
+    "produce": ["produce", "{file}"],
+    "review tail": ["review", "tail", "--max", "1"],
+    "verdicts export": ["verdicts", "export", "--out", "{out}"],
+}
+
+
+def _auth_line(bootstrap: str, mechanism: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"claimwatch: error \[kafka_auth_failed\]: Kafka at {re.escape(bootstrap)} refused "
+        rf"the SASL {mechanism} login of user 'claimwatch': "
+        r"[^\n]*(invalid credentials|Invalid username or password)[^\n]*"
+        r" \(CLAIMWATCH_SASL_USERNAME/CLAIMWATCH_SASL_PASSWORD\)\n"
+    )
+
+
+def _tls_line(bootstrap: str, cafile: Path) -> re.Pattern[str]:
+    return re.compile(
+        rf"claimwatch: error \[kafka_tls_failed\]: TLS with Kafka at {re.escape(bootstrap)} "
+        r"failed: [^\n]*certificate[^\n]* "
+        rf"\(CLAIMWATCH_SSL_CAFILE={re.escape(str(cafile))}, no client certificate\)\n"
+    )
+
+
+def test_a_wrong_password_or_an_untrusted_certificate_ends_each_command_in_one_line(
+    client_env: dict[str, str], tmp_path: Path, untrusted_ca: Path
+) -> None:
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text('{"id": "r1", "text": "The minister reportedly resigned."}\n')
+    bootstrap = client_env[f"{PREFIX}BOOTSTRAP_SERVERS"]
+    wrong = {**client_env, f"{PREFIX}SASL_PASSWORD": "not-the-password"}
+    cases = {
+        **{(name, "SCRAM-SHA-512"): (wrong, argv) for name, argv in COMMANDS.items()},
+        ("topics list", "PLAIN"): (
+            {**wrong, f"{PREFIX}SASL_MECHANISM": "PLAIN"},
+            COMMANDS["topics list"],
+        ),
+        **{
+            (name, "untrusted"): ({**client_env, f"{PREFIX}SSL_CAFILE": str(untrusted_ca)}, argv)
+            for name, argv in COMMANDS.items()
+            if name == "tail"  # the mutual-TLS test refuses `produce` a handshake too
+        },
+    }
+    started = {
+        case: claimwatch(
+            env,
+            *(
+                arg.format(
+                    articles=client_env[f"{PREFIX}TOPIC_ARTICLES"],
+                    file=articles,
+                    out=tmp_path / "out.jsonl",
+                )
+                for arg in argv
+            ),
+        )
+        for case, (env, argv) in cases.items()
+    }
+    try:
+        results = {case: finished(process) for case, process in started.items()}
+    finally:
+        stop_all(started.values())
+    for (name, kind), (code, out, err) in results.items():
+        line = (
+            _tls_line(bootstrap, untrusted_ca)
+            if kind == "untrusted"
+            else _auth_line(bootstrap, kind)
+        )
+        assert (code, out) == (REFUSED_EXIT, ""), (name, kind, err)
+        assert line.fullmatch(err), (name, kind, err)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_the_worker_and_review_serve_stop_at_a_refusal_without_waiting(
+    client_env: dict[str, str], tmp_path: Path, untrusted_ca: Path
+) -> None:
+    bootstrap = client_env[f"{PREFIX}BOOTSTRAP_SERVERS"]
+    wrong = {**client_env, f"{PREFIX}SASL_PASSWORD": "not-the-password"}
+    worker = WorkerProcess(Settings.from_env(wrong), tmp_path).start(extra_env=wrong)
+    untrusted = {
+        **client_env,
+        f"{PREFIX}SSL_CAFILE": str(untrusted_ca),
+        f"{PREFIX}REVIEW_PORT": str(free_port()),
+    }
+    serve = claimwatch(untrusted, "review", "serve")
+    try:
+        code = worker.wait_exit(COMMAND_TIMEOUT_S)
+        serve_code, serve_out, serve_err = finished(serve)
+    finally:
+        worker.ensure_stopped()
+        stop_all([serve])
+    lines = worker.log_path.read_text().splitlines()
+    assert code == REFUSED_EXIT, lines
+    assert lines[0].startswith("claimwatch worker: model ")
+    # no "waiting for Kafka" attempts and no traceback: the refusal is the next line
+    assert len(lines) == 2, lines
+    assert _auth_line(bootstrap, "SCRAM-SHA-512").fullmatch(lines[1] + "\n"), lines
+    assert serve_code == REFUSED_EXIT, serve_err
+    assert serve_out.startswith("claimwatch review: http://127.0.0.1:")
+    assert _tls_line(bootstrap, untrusted_ca).fullmatch(serve_err), serve_err
+
+
+# ---------------------------------------------------------------- mutual TLS
+
+
+def test_mutual_tls_clients_need_the_client_certificate(
+    secure_broker: tuple[Path, str], client_env: dict[str, str], tmp_path: Path
+) -> None:
+    directory, printed = secure_broker
+    mtls = _exports(printed, commented=True)
+    assert mtls[f"{PREFIX}SECURITY_PROTOCOL"] == "SSL"
+    sasl_only = (f"{PREFIX}SASL_MECHANISM", f"{PREFIX}SASL_USERNAME", f"{PREFIX}SASL_PASSWORD")
+    env = {k: v for k, v in client_env.items() if k not in sasl_only} | mtls
+    no_certificate = {
+        k: v for k, v in env.items() if k not in (f"{PREFIX}SSL_CERTFILE", f"{PREFIX}SSL_KEYFILE")
+    }
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text('{"id": "m1", "text": "The minister reportedly resigned."}\n')
+    topic = env[f"{PREFIX}TOPIC_ARTICLES"]
+    tail = ["tail", topic, "--from-beginning", "--max", "1", "--timeout", "60", "--json"]
+    producing = claimwatch(env, "produce", str(articles))
+    tailing = claimwatch(env, *tail)
+    refused = claimwatch(no_certificate, "produce", str(articles))
+    status = claimwatch(env, "kafka", "status", "--dir", str(directory))
+    try:
+        results = [finished(p) for p in (producing, tailing, refused, status)]
+    finally:
+        stop_all([producing, tailing, refused, status])
+
+    code, _, err = results[0]
+    assert code == 0, err
+    code, out, err = results[1]
+    assert code == 0, err
+    (message,) = map(json.loads, out.splitlines())
+    assert (message["key"], message["value"]["id"]) == ("m1", "m1")
+    code, out, err = results[2]
+    assert (code, out) == (REFUSED_EXIT, ""), err
+    mtls_bootstrap = mtls[f"{PREFIX}BOOTSTRAP_SERVERS"]
+    assert err.startswith(
+        f"claimwatch: error [kafka_tls_failed]: TLS with Kafka at {mtls_bootstrap} failed: "
+    ), err
+    assert err.endswith(
+        f"({PREFIX}SSL_CAFILE={mtls[f'{PREFIX}SSL_CAFILE']}, no client certificate)\n"
+    )
+    code, out, err = results[3]
+    assert code == 0, err
+    assert f"mutual TLS: {mtls_bootstrap}\n" in out
+    assert f"client settings (SASL_SSL): {directory / 'secure' / 'client.env'}\n" in out
