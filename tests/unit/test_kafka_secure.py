@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store
 
-from service.kafka import secure
+from service.kafka import certificates, secure
 from service.kafka.launcher import Cluster, LauncherError, Node, plan_nodes, server_properties
 
 
@@ -78,7 +78,7 @@ def test_credentials_and_ca_are_kept_across_restarts(files: secure.SecureFiles) 
 
 
 def test_certificates_near_their_end_are_made_again(files: secure.SecureFiles) -> None:
-    then = dt.datetime.now(dt.UTC) - dt.timedelta(days=secure.CERT_DAYS - 3)
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(days=certificates.CERT_DAYS - 3)
     credentials = secure.prepare(files, now=then)
     ca = files.ca.read_bytes()
     assert secure.prepare(files) == credentials
