@@ -32,3 +32,21 @@ class KafkaUnavailableError(ClaimwatchError):
     """The Kafka cluster could not be reached within the allowed time."""
 
     code = "kafka_unavailable"
+
+
+class KafkaRefusedError(KafkaUnavailableError):
+    """A broker answered but refused us: no retry helps until a setting changes."""
+
+    code = "kafka_refused"
+
+
+class KafkaAuthError(KafkaRefusedError):
+    """The broker refused the SASL login (wrong user or password, mechanism not offered)."""
+
+    code = "kafka_auth_failed"
+
+
+class KafkaTlsError(KafkaRefusedError):
+    """The TLS handshake failed (certificate not trusted, wrong host, no client certificate)."""
+
+    code = "kafka_tls_failed"

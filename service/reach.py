@@ -6,18 +6,25 @@ reader) calls :func:`wait_for_kafka` instead, which probes with backoff until
 ``CLAIMWATCH_STARTUP_TIMEOUT_S`` runs out and reports every attempt in one line.
 The probe is kafka-python's, with the settings' SASL/TLS pass-through, so a
 broker that needs credentials is probed with them.
+
+On a secured cluster a broker that answers can still refuse us: a wrong password,
+a certificate we do not trust. kafka-python's clients retry that forever (it logs
+each refusal and raises nothing), so :func:`check_access` opens one connection
+first and turns a refusal into :class:`KafkaAuthError` or :class:`KafkaTlsError`:
+every command and the start-up wait end with that one line instead of hanging.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.errors import KafkaUnavailableError
+from service.errors import KafkaAuthError, KafkaTlsError, KafkaUnavailableError
 from service.settings import PREFIX
 
 # The first retry comes soon (a broker that starts with us is often up in seconds);
@@ -100,7 +107,9 @@ def socket_problem(config: Mapping[str, Any], timeout_s: float) -> str | None:
 
 def probe_kafka(config: Mapping[str, Any], timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
     """None when a metadata request through the bootstrap servers lists at least one
-    broker within about ``timeout_s``; otherwise why not, in a few words.
+    broker within about ``timeout_s``; otherwise why not, in a few words. A broker
+    that refuses our credentials or certificate raises (:func:`check_access`): no
+    wait makes that better.
 
     A plain TCP connection is tried first: a refused or unresolvable server is
     reported at once and by name, where kafka-python would retry for ``timeout_s``
@@ -112,6 +121,7 @@ def probe_kafka(config: Mapping[str, Any], timeout_s: float = PROBE_TIMEOUT_S) -
     refused = socket_problem(config, timeout_s)
     if refused is not None:
         return refused
+    check_access(config, timeout_s)
     timeout_ms = max(100, int(timeout_s * 1000))
     try:
         admin = KafkaAdminClient(
@@ -129,6 +139,77 @@ def probe_kafka(config: Mapping[str, Any], timeout_s: float = PROBE_TIMEOUT_S) -
     finally:
         admin.close()
     return None if brokers else "the cluster lists no brokers yet"
+
+
+def check_access(config: Mapping[str, Any], timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Raise :class:`KafkaTlsError` or :class:`KafkaAuthError` when the first bootstrap
+    server that accepts a TCP connection refuses our TLS handshake or SASL login.
+
+    Plaintext settings, and servers that do not answer at all, pass: reaching Kafka
+    is for the caller's own client to report (:func:`unreachable`).
+    """
+    protocol = str(config.get("security_protocol", "PLAINTEXT")).upper()
+    if protocol == "PLAINTEXT":
+        return
+    for server in servers_of(config).split(","):
+        if server.strip() and connection_problem(server, timeout_s) is None:
+            _check_server(config, server.strip(), protocol, timeout_s)
+            return
+
+
+def _check_server(config: Mapping[str, Any], server: str, protocol: str, timeout_s: float) -> None:
+    from kafka.conn import BrokerConnection, ConnectionStates
+    from kafka.errors import KafkaError
+
+    class Recorded(BrokerConnection):
+        """Remembers in which state the connection was first closed, and why."""
+
+        failed: tuple[str, BaseException] | None = None
+
+        def close(self, error: BaseException | None = None) -> None:
+            if error is not None and self.failed is None:
+                self.failed = (self.state, error)
+            super().close(error)
+
+    host, port = host_and_port(server)
+    options = {k: v for k, v in config.items() if k != "bootstrap_servers"}
+    connection = Recorded(host, port, socket.AF_UNSPEC, client_id="claimwatch-access", **options)
+    try:
+        connection.connect_blocking(timeout_s)
+    except ssl.SSLError as handshake:  # kafka-python raises a failed certificate check
+        raise _tls_refused(server, config, handshake) from None
+    except (KafkaError, OSError):
+        return
+    finally:
+        connection.close()
+    if connection.failed is None:
+        return
+    state, error = connection.failed
+    if state == ConnectionStates.HANDSHAKE or isinstance(error, ssl.SSLError):
+        raise _tls_refused(server, config, error)
+    if state == ConnectionStates.AUTHENTICATING and "SASL" in protocol:
+        raise _auth_refused(server, config, error)
+
+
+def _tls_refused(server: str, config: Mapping[str, Any], error: BaseException) -> KafkaTlsError:
+    reason = getattr(error, "verify_message", None) or getattr(error, "reason", None) or error
+    if "closed by server" in str(reason):
+        reason = "the broker closed the handshake"
+    trusted = config.get("ssl_cafile")
+    files = [f"{PREFIX}SSL_CAFILE={trusted}" if trusted else "the system's CAs"]
+    certificate = config.get("ssl_certfile")
+    files.append(f"{PREFIX}SSL_CERTFILE={certificate}" if certificate else "no client certificate")
+    return KafkaTlsError(f"TLS with Kafka at {server} failed: {reason} ({', '.join(files)})")
+
+
+def _auth_refused(server: str, config: Mapping[str, Any], error: BaseException) -> KafkaAuthError:
+    mechanism = config.get("sasl_mechanism") or "PLAIN"
+    user = config.get("sasl_plain_username")
+    said = str(error).split(": ", 1)[-1].strip() or type(error).__name__
+    return KafkaAuthError(
+        f"Kafka at {server} refused the SASL {mechanism} login of user {user!r}: {said} "
+        f"({PREFIX}SASL_USERNAME/{PREFIX}SASL_PASSWORD)"
+    )
 
 
 def backoff_delays(

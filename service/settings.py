@@ -17,6 +17,9 @@ from service.errors import ConfigError
 
 PREFIX = "CLAIMWATCH_"
 SCORING_MODES = ("process", "thread")  # where batches are scored (service/worker/scorer.py)
+# What both Kafka clients (kafka-python and Faust's aiokafka) accept with a user and password.
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 def default_home() -> Path:
@@ -134,6 +137,27 @@ class Settings:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
+        self._check_security()
+
+    def _check_security(self) -> None:
+        """Refuse what the Kafka clients would fail on with a traceback, or a hang."""
+        if self.security_protocol not in SECURITY_PROTOCOLS:
+            raise ConfigError(
+                f"{PREFIX}SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                f"not {self.security_protocol!r}"
+            )
+        if not self.security_protocol.startswith("SASL_"):
+            return
+        if self.sasl_mechanism is not None and self.sasl_mechanism not in SASL_MECHANISMS:
+            raise ConfigError(
+                f"{PREFIX}SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+                f"not {self.sasl_mechanism!r}"
+            )
+        if not self.sasl_username or not self.sasl_password:
+            raise ConfigError(
+                f"{PREFIX}SECURITY_PROTOCOL={self.security_protocol} needs "
+                f"{PREFIX}SASL_USERNAME and {PREFIX}SASL_PASSWORD"
+            )
 
     def kafka_client_config(self) -> dict[str, Any]:
         """Connection settings in kafka-python's keyword form (SASL/TLS pass-through)."""
@@ -141,8 +165,10 @@ class Settings:
             "bootstrap_servers": self.bootstrap_servers.split(","),
             "security_protocol": self.security_protocol,
         }
+        sasl = self.security_protocol.startswith("SASL_")
         optional = {
-            "sasl_mechanism": self.sasl_mechanism,
+            # PLAIN when none is named, as the worker's Faust credentials do
+            "sasl_mechanism": self.sasl_mechanism or ("PLAIN" if sasl else None),
             "sasl_plain_username": self.sasl_username,
             "sasl_plain_password": self.sasl_password,
             "ssl_cafile": self.ssl_cafile,

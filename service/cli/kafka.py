@@ -11,6 +11,7 @@ from typing import Any
 
 from service.kafka import cluster as kafka_cluster
 from service.kafka.launcher import KAFKA_VERSION, check_java, resolve_jars
+from service.kafka.secure import secure_files
 from service.settings import Settings
 
 
@@ -27,6 +28,15 @@ def register(subparsers: Any) -> None:
         "--controller-port", type=int, default=19093, help="first controller port (default 19093)"
     )
     up.add_argument("--free-ports", action="store_true", help="let the OS pick free ports")
+    up.add_argument(
+        "--secure",
+        action="store_true",
+        help="SASL_SSL (PLAIN, SCRAM-SHA-512) on --port and mutual TLS on --tls-port, "
+        "with a throwaway CA; prints the client settings",
+    )
+    up.add_argument(
+        "--tls-port", type=int, default=9094, help="first mutual-TLS port with --secure (9094)"
+    )
     up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
     up.add_argument("--heap", default=kafka_cluster.DEFAULT_HEAP, help="JVM heap per node")
     up.set_defaults(handler=_up)
@@ -87,7 +97,14 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         timeout_s=args.timeout,
         heap=args.heap,
         progress=_progress,
+        secure_listeners=args.secure,
+        tls_port=args.tls_port,
     )
+    if cluster.secure:
+        settings_file = secure_files(cluster.directory).client_env
+        print(settings_file.read_text(), end="")
+        _progress(f"client settings (also in {settings_file}): eval them or `. {settings_file}`")
+        return 0
     print(cluster.bootstrap_servers)
     _progress(f"use it with: export CLAIMWATCH_BOOTSTRAP_SERVERS={cluster.bootstrap_servers}")
     return 0
@@ -121,6 +138,9 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
             print(f"kafka: {report['kafka_version']}  cluster id: {report['cluster_id']}")
             print(f"bootstrap servers: {report['bootstrap_servers']}")
             print(f"brokers answering: {report['brokers_answering']}")
+            if report.get("secure"):
+                print(f"mutual TLS: {report['mtls_bootstrap_servers']}")
+                print(f"client settings (SASL_SSL): {report['client_settings']}")
             for node in report["nodes"]:  # type: ignore[attr-defined]
                 alive = "up" if node["alive"] else "down"
                 print(

@@ -12,7 +12,7 @@ from kafka.errors import KafkaError
 
 from service.kafka.produce import produce_lines, read_lines
 from service.progress import Progress
-from service.reach import unreachable
+from service.reach import check_access, unreachable
 from service.settings import Settings
 
 
@@ -32,6 +32,7 @@ def register(subparsers: Any) -> None:
 
 
 def make_producer(settings: Settings) -> KafkaProducer:
+    check_access(settings.kafka_client_config())  # kafka-python would retry a refused login
     try:
         return KafkaProducer(
             acks="all",

@@ -14,9 +14,11 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+from service.kafka import secure
 from service.kafka.launcher import (
     KAFKA_VERSION,
     LOG4J2_XML,
@@ -103,11 +105,12 @@ def _java(
     ]
 
 
-def _format(libs: Path, cluster: Cluster, node: Node) -> None:
+def _format(libs: Path, cluster: Cluster, node: Node, extra: list[str]) -> None:
     properties = cluster.node_dir(node) / "server.properties"
     args = ["format", "-t", cluster.cluster_id, "-c", str(properties), "--ignore-formatted"]
     if len(cluster.nodes) == 1:
         args.append("--standalone")
+    args.extend(extra)
     result = subprocess.run(
         _java(libs, cluster, "kafka.tools.StorageTool", *args, heap="256m"),
         capture_output=True,
@@ -149,8 +152,11 @@ def start_node(libs: Path, cluster: Cluster, node: Node, heap: str = DEFAULT_HEA
     return process.pid
 
 
-def count_brokers(bootstrap: str, timeout_s: float = 2.0) -> int:
-    """How many brokers a metadata request through ``bootstrap`` lists (0 if none answer)."""
+def count_brokers(
+    bootstrap: str, timeout_s: float = 2.0, security: Mapping[str, Any] | None = None
+) -> int:
+    """How many brokers a metadata request through ``bootstrap`` lists (0 if none answer);
+    ``security`` holds kafka-python's SASL/TLS settings for a secure cluster."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
@@ -160,6 +166,7 @@ def count_brokers(bootstrap: str, timeout_s: float = 2.0) -> int:
             request_timeout_ms=int(timeout_s * 1000),
             api_version_auto_timeout_ms=int(timeout_s * 1000),
             client_id="claimwatch-launcher",
+            **(security or {}),
         )
     except (KafkaError, OSError, ValueError):
         return 0
@@ -182,6 +189,7 @@ def _last_words(node: Node, log: Path) -> str:
 def wait_ready(cluster: Cluster, timeout_s: float) -> float:
     """Block until all nodes are up and registered; return the seconds it took."""
     started = time.monotonic()
+    security = secure.client_security(cluster)
     while True:
         for node in cluster.nodes:
             if not is_running(node.pid):
@@ -189,7 +197,7 @@ def wait_ready(cluster: Cluster, timeout_s: float) -> float:
                     f"Kafka node {node.node_id} exited during start; last lines of "
                     f"{cluster.log_path(node)}:\n{_last_words(node, cluster.log_path(node))}"
                 )
-        if count_brokers(cluster.bootstrap_servers) >= len(cluster.nodes):
+        if count_brokers(cluster.bootstrap_servers, security=security) >= len(cluster.nodes):
             return time.monotonic() - started
         if time.monotonic() - started > timeout_s:
             node = cluster.nodes[0]
@@ -211,9 +219,22 @@ def up(
     timeout_s: float = 90.0,
     heap: str = DEFAULT_HEAP,
     progress: Callable[[str], None] = print,
+    secure_listeners: bool = False,
+    tls_port: int = 9094,
 ) -> Cluster:
-    """Start (or find already running) a local cluster in ``directory``."""
+    """Start (or find already running) a local cluster in ``directory``.
+
+    With ``secure_listeners`` clients get SASL_SSL on ``port`` and mutual TLS on
+    ``tls_port`` (:mod:`service.kafka.secure`) instead of PLAINTEXT.
+    """
     existing = Cluster.load(directory)
+    if existing and existing.secure != secure_listeners:
+        kind = "secure" if existing.secure else "plain"
+        raise LauncherError(
+            f"{directory} holds a {kind} cluster; start it "
+            f"{'with' if existing.secure else 'without'} --secure, or delete it first "
+            "with `claimwatch kafka down --purge`"
+        )
     if existing and all(is_running(n.pid, directory) for n in existing.nodes):
         if len(existing.nodes) != nodes:
             raise LauncherError(
@@ -238,13 +259,21 @@ def up(
         cluster = Cluster(
             directory,
             _new_cluster_id(libs, directory),
-            plan_nodes(nodes, port, controller_port, free_ports),
+            plan_nodes(
+                nodes, port, controller_port, free_ports, tls_port if secure_listeners else None
+            ),
+            secure=secure_listeners,
         )
     (directory / "log4j2.xml").write_text(LOG4J2_XML)
+    security, format_args = secure.cluster_security(cluster)
     for node in cluster.nodes:
         cluster.node_dir(node).mkdir(parents=True, exist_ok=True)
-        (cluster.node_dir(node) / "server.properties").write_text(server_properties(cluster, node))
-        _format(libs, cluster, node)
+        properties = cluster.node_dir(node) / "server.properties"
+        if security is None:
+            properties.write_text(server_properties(cluster, node))
+        else:  # it holds the SASL/PLAIN passwords
+            secure.write_private(properties, server_properties(cluster, node, security))
+        _format(libs, cluster, node, format_args)
     cluster.save()
     progress(f"starting Kafka {KAFKA_VERSION}: {nodes} node(s) at {cluster.bootstrap_servers}")
     for node in cluster.nodes:
@@ -302,7 +331,8 @@ def status(directory: Path) -> dict[str, object]:
     if cluster is None:
         return {"state": "absent", "directory": str(directory)}
     alive = [n for n in cluster.nodes if is_running(n.pid, directory)]
-    brokers = count_brokers(cluster.bootstrap_servers) if alive else 0
+    security = secure.client_security(cluster)
+    brokers = count_brokers(cluster.bootstrap_servers, security=security) if alive else 0
     state = "running" if brokers == len(cluster.nodes) else ("degraded" if alive else "stopped")
     return {
         "state": state,
@@ -311,10 +341,13 @@ def status(directory: Path) -> dict[str, object]:
         "cluster_id": cluster.cluster_id,
         "bootstrap_servers": cluster.bootstrap_servers,
         "brokers_answering": brokers,
+        "secure": cluster.secure,
+        **secure.status(cluster),
         "nodes": [
             {
                 "node_id": n.node_id,
                 "port": n.port,
+                "tls_port": n.tls_port,
                 "controller_port": n.controller_port,
                 "pid": n.pid,
                 "alive": n in alive,

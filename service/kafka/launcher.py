@@ -4,7 +4,9 @@ There is no Docker engine and no Kafka package on our machines, so the project o
 this launcher: it resolves ``org.apache.kafka:kafka_2.13`` with Maven into a per-user
 cache (``deploy/kafka/pom.xml``), writes ``server.properties`` for one node or a
 three-node cluster on 127.0.0.1, formats storage, starts the JVMs, waits until the
-cluster really answers metadata requests, and stops it cleanly.
+cluster really answers metadata requests, and stops it cleanly. With ``--secure``
+clients get SASL_SSL and mutual-TLS listeners instead of PLAINTEXT
+(:mod:`service.kafka.secure` makes the CA, certificates and users).
 
 A cluster lives in one directory: ``cluster.json`` (ports, pids, cluster id) and one
 ``node-N/`` per node with its ``server.properties``, ``data/`` and ``broker.log``.
@@ -17,7 +19,7 @@ import re
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -77,9 +79,10 @@ class Node:
     """One KRaft node acting as broker and controller."""
 
     node_id: int
-    port: int
+    port: int  # the client listener: PLAINTEXT, or SASL_SSL in a secure cluster
     controller_port: int
     pid: int | None = None
+    tls_port: int | None = None  # a secure cluster's mutual-TLS listener
 
     @property
     def bootstrap(self) -> str:
@@ -94,10 +97,16 @@ class Cluster:
     cluster_id: str
     nodes: list[Node] = field(default_factory=list)
     kafka_version: str = KAFKA_VERSION
+    secure: bool = False  # SASL_SSL and mutual TLS instead of PLAINTEXT (service/kafka/secure.py)
 
     @property
     def bootstrap_servers(self) -> str:
         return ",".join(node.bootstrap for node in self.nodes)
+
+    @property
+    def mtls_bootstrap_servers(self) -> str:
+        """The mutual-TLS listeners of a secure cluster ('' for a plain one)."""
+        return ",".join(f"{HOST}:{n.tls_port}" for n in self.nodes if n.tls_port)
 
     def node_dir(self, node: Node) -> Path:
         return self.directory / f"node-{node.node_id}"
@@ -208,21 +217,41 @@ def free_port(host: str = HOST) -> int:
         return int(sock.getsockname()[1])
 
 
-def plan_nodes(count: int, port: int, controller_port: int, find_free: bool) -> list[Node]:
-    """Node ids 1..count with listener ports ``port+i`` and controller ports ``controller_port+i``.
+def plan_nodes(
+    count: int, port: int, controller_port: int, find_free: bool, tls_port: int | None = None
+) -> list[Node]:
+    """Node ids 1..count with listener ports ``port+i`` and controller ports ``controller_port+i``
+    (and mutual-TLS ports ``tls_port+i`` when ``tls_port`` is given, for a secure cluster).
 
     With ``find_free`` every port is chosen by the OS instead; otherwise a busy port
     is an error naming it.
     """
     if count < 1:
         raise LauncherError("--nodes must be at least 1")
+    per_node = 2 if tls_port is None else 3
     if find_free:
         ports: set[int] = set()
-        while len(ports) < 2 * count:
+        while len(ports) < per_node * count:
             ports.add(free_port())
         chosen = sorted(ports)
-        return [Node(i + 1, chosen[2 * i], chosen[2 * i + 1]) for i in range(count)]
-    nodes = [Node(i + 1, port + i, controller_port + i) for i in range(count)]
+        return [
+            Node(
+                i + 1,
+                chosen[per_node * i],
+                chosen[per_node * i + 1],
+                tls_port=chosen[per_node * i + 2] if tls_port is not None else None,
+            )
+            for i in range(count)
+        ]
+    nodes = [
+        Node(
+            i + 1,
+            port + i,
+            controller_port + i,
+            tls_port=tls_port + i if tls_port is not None else None,
+        )
+        for i in range(count)
+    ]
     check_ports_free(nodes)
     return nodes
 
@@ -230,26 +259,30 @@ def plan_nodes(count: int, port: int, controller_port: int, find_free: bool) -> 
 def check_ports_free(nodes: list[Node]) -> None:
     """:class:`PortBusyError` naming the first port of ``nodes`` that something else holds."""
     for node in nodes:
-        for p in (node.port, node.controller_port):
-            if not port_is_free(p):
+        for p in (node.port, node.controller_port, node.tls_port):
+            if p is not None and not port_is_free(p):
                 raise PortBusyError(
                     f"port {p} on {HOST} is already in use; choose other ports "
-                    "(--port/--controller-port) or pass --free-ports"
+                    "(--port/--controller-port/--tls-port) or pass --free-ports"
                 )
 
 
-def server_properties(cluster: Cluster, node: Node) -> str:
-    """The broker+controller configuration of one node."""
+def server_properties(
+    cluster: Cluster, node: Node, security: Mapping[str, object] | None = None
+) -> str:
+    """The broker+controller configuration of one node.
+
+    With ``security`` (:func:`service.kafka.secure.broker_properties`) clients get a
+    SASL_SSL listener on ``node.port`` and a mutual-TLS one on ``node.tls_port``
+    instead of PLAINTEXT, and those lines are added.
+    """
     single = len(cluster.nodes) == 1
     replication = min(3, len(cluster.nodes))
     lines = {
         "process.roles": "broker,controller",
         "node.id": node.node_id,
-        "listeners": f"PLAINTEXT://{HOST}:{node.port},CONTROLLER://{HOST}:{node.controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{node.port}",
+        **_listeners(node, secure=security is not None),
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs": cluster.node_dir(node) / "data",
         "num.partitions": 1,
         "default.replication.factor": replication,
@@ -261,6 +294,7 @@ def server_properties(cluster: Cluster, node: Node) -> str:
         "group.initial.rebalance.delay.ms": 0,
         "log.retention.hours": 24,
         "log.segment.bytes": 64 * 1024 * 1024,
+        **(security or {}),
     }
     if single:
         lines["controller.quorum.bootstrap.servers"] = f"{HOST}:{node.controller_port}"
@@ -269,3 +303,22 @@ def server_properties(cluster: Cluster, node: Node) -> str:
             f"{n.node_id}@{HOST}:{n.controller_port}" for n in cluster.nodes
         )
     return "".join(f"{key}={value}\n" for key, value in lines.items())
+
+
+def _listeners(node: Node, secure: bool) -> dict[str, object]:
+    controller = f"CONTROLLER://{HOST}:{node.controller_port}"
+    if not secure:
+        return {
+            "listeners": f"PLAINTEXT://{HOST}:{node.port},{controller}",
+            "advertised.listeners": f"PLAINTEXT://{HOST}:{node.port}",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        }
+    if node.tls_port is None:
+        raise LauncherError(f"node {node.node_id} of a secure cluster has no mutual-TLS port")
+    clients = f"SASL_SSL://{HOST}:{node.port},SSL://{HOST}:{node.tls_port}"
+    return {
+        "listeners": f"{clients},{controller}",
+        "advertised.listeners": clients,
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL",
+    }

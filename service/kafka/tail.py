@@ -12,7 +12,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from service.errors import ClaimwatchError
-from service.reach import unreachable
+from service.reach import check_access, unreachable
 
 
 class UnknownTopicError(ClaimwatchError):
@@ -63,8 +63,10 @@ def read_topic(
 
     Reading starts at the end, at the oldest message (``from_beginning``), or at the
     first message stamped at or after ``since_ms`` (Unix milliseconds). A broker that
-    does not answer is :class:`KafkaUnavailableError`, raised before the first message.
+    does not answer is :class:`KafkaUnavailableError`, raised before the first message
+    (:class:`KafkaRefusedError` when it refuses our credentials or certificate).
     """
+    check_access(client_config)
     try:
         consumer = KafkaConsumer(
             client_id="claimwatch-tail", group_id=None, enable_auto_commit=False, **client_config

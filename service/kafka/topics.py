@@ -11,7 +11,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from service.reach import unreachable
+from service.reach import check_access, unreachable
 
 # How long a command waits for the first answer of the cluster: long enough for a
 # remote TLS handshake, short enough that a newcomer with no broker is told soon.
@@ -39,7 +39,9 @@ def admin_client(
 ) -> KafkaAdminClient:
     """An admin client whose requests may take ``timeout_s``, or
     :class:`KafkaUnavailableError` naming the servers when none answers within
-    ``connect_timeout_s``."""
+    ``connect_timeout_s``; :class:`KafkaRefusedError` when it refuses our credentials
+    or certificate."""
+    check_access(client_config, connect_timeout_s)
     try:
         return KafkaAdminClient(
             client_id="claimwatch-admin",

@@ -15,12 +15,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from service.errors import KafkaUnavailableError
-from service.reach import unreachable
+from service.reach import check_access, unreachable
 
 Message = Any  # kafka-python's ConsumerRecord: .topic .partition .offset .key .value
 
 
 def make_consumer(config: Mapping[str, Any]) -> KafkaConsumer:
+    check_access(config)  # kafka-python would retry a refused login forever
     try:
         # Reviewer tools read; they must never create a topic by asking about it.
         return KafkaConsumer(
@@ -31,6 +32,7 @@ def make_consumer(config: Mapping[str, Any]) -> KafkaConsumer:
 
 
 def make_producer(config: Mapping[str, Any]) -> KafkaProducer:
+    check_access(config)
     try:
         return KafkaProducer(acks="all", retries=5, **config)
     except KafkaError as error:

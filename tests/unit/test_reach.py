@@ -15,6 +15,7 @@ from service.errors import KafkaUnavailableError
 from service.reach import (
     Attempt,
     backoff_delays,
+    check_access,
     host_and_port,
     probe_kafka,
     unreachable,
@@ -159,3 +160,25 @@ def test_wait_ends_when_stopped() -> None:
 
     assert not wait_for_kafka(CONFIG, 60, stop_after_two, stop, probe=probe, delays=tiny_delays())
     assert probe.calls == 2
+
+
+def test_access_check_leaves_plaintext_alone() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        check_access({"bootstrap_servers": [f"127.0.0.1:{port}"], "security_protocol": "PLAINTEXT"})
+        listener.settimeout(0.2)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody connected
+
+
+def test_access_check_leaves_an_unreachable_secure_broker_to_the_caller() -> None:
+    config = {
+        "bootstrap_servers": [f"127.0.0.1:{closed_port()}"],
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": "u",
+        "sasl_plain_password": "p",
+    }
+    check_access(config, timeout_s=1.0)  # no error of its own: the client says "cannot reach"

@@ -53,6 +53,8 @@ def test_overrides_win_over_environment() -> None:
         ("CLAIMWATCH_SCORING", "gpu", "CLAIMWATCH_SCORING must be process or thread"),
         ("CLAIMWATCH_STARTUP_TIMEOUT_S", "0", "CLAIMWATCH_STARTUP_TIMEOUT_S must be more than 0"),
         ("CLAIMWATCH_STARTUP_TIMEOUT_S", "soon", "CLAIMWATCH_STARTUP_TIMEOUT_S='soon' is not"),
+        ("CLAIMWATCH_SECURITY_PROTOCOL", "sasl_ssl", "CLAIMWATCH_SECURITY_PROTOCOL must be one of"),
+        ("CLAIMWATCH_SECURITY_PROTOCOL", "SASL_SSL", "needs CLAIMWATCH_SASL_USERNAME and"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
@@ -73,3 +75,32 @@ def test_sasl_and_tls_settings_pass_through() -> None:
     assert config["security_protocol"] == "SASL_SSL"
     assert config["sasl_plain_username"] == "u" and config["sasl_plain_password"] == "p"
     assert config["ssl_cafile"] == "ca.pem"
+
+
+SASL = {
+    "CLAIMWATCH_SECURITY_PROTOCOL": "SASL_SSL",
+    "CLAIMWATCH_SASL_USERNAME": "u",
+    "CLAIMWATCH_SASL_PASSWORD": "p",
+}
+
+
+def test_sasl_without_a_mechanism_is_plain_for_every_client() -> None:
+    assert Settings.from_env(SASL).kafka_client_config()["sasl_mechanism"] == "PLAIN"
+    assert "sasl_mechanism" not in Settings.from_env({}).kafka_client_config()
+
+
+def test_a_sasl_mechanism_the_clients_lack_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match="CLAIMWATCH_SASL_MECHANISM must be one of PLAIN, SCRAM"):
+        Settings.from_env({**SASL, "CLAIMWATCH_SASL_MECHANISM": "GSSAPI"})
+
+
+def test_mutual_tls_needs_no_sasl_user() -> None:
+    config = Settings.from_env(
+        {
+            "CLAIMWATCH_SECURITY_PROTOCOL": "SSL",
+            "CLAIMWATCH_SSL_CERTFILE": "client.pem",
+            "CLAIMWATCH_SSL_KEYFILE": "client-key.pem",
+        }
+    ).kafka_client_config()
+    assert (config["ssl_certfile"], config["ssl_keyfile"]) == ("client.pem", "client-key.pem")
+    assert "sasl_mechanism" not in config
