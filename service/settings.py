@@ -17,6 +17,8 @@ from service.errors import ConfigError
 
 PREFIX = "CLAIMWATCH_"
 SCORING_MODES = ("process", "thread")  # where batches are scored (service/worker/scorer.py)
+# Codecs of the worker's outputs: Kafka's five (librdkafka and the Java client name them so).
+COMPRESSION_TYPES = ("none", "gzip", "snappy", "lz4", "zstd")
 
 
 def default_home() -> Path:
@@ -71,6 +73,8 @@ class Settings:
     processing_guarantee: str = "at_least_once"
     scoring: str = "thread"  # or "process": where batches are scored (service/worker/scorer.py)
     session_timeout_s: float = 60.0  # a dead worker's partitions move after this long
+    # codec of the worker's output batches (aiokafka's compression_type; none = off)
+    compression: str = "none"
     data_dir: Path | None = None
     log_format: str = "text"
     log_level: str = "INFO"
@@ -132,6 +136,11 @@ class Settings:
         for name in ("batch_size", "max_text_bytes", "topic_partitions", "topic_replication"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")
+        if self.compression not in COMPRESSION_TYPES:
+            raise ConfigError(
+                f"{PREFIX}COMPRESSION must be one of {', '.join(COMPRESSION_TYPES)}, "
+                f"not {self.compression!r}"
+            )
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
 

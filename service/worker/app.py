@@ -48,6 +48,11 @@ def broker_credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(context)
 
 
+def output_compression(settings: Settings) -> str | None:
+    """aiokafka's ``compression_type`` for ``CLAIMWATCH_COMPRESSION`` (None = uncompressed)."""
+    return None if settings.compression == "none" else settings.compression
+
+
 def _raw_topic(app: faust.App, name: str, acks: bool) -> Any:
     return app.topic(
         name,
@@ -96,6 +101,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         # batch per partition: at Faust's 16 KB a batch of decisions took several
         # round trips to publish (publishing 256 took ~35 ms, ~15 ms with large batches).
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        producer_compression_type=output_compression(settings),
     )
     use_read_committed(app)
     # Faust's own sensors (messages, commits, rebalances, …) in the same registry,

@@ -53,6 +53,11 @@ def test_overrides_win_over_environment() -> None:
         ("CLAIMWATCH_SCORING", "gpu", "CLAIMWATCH_SCORING must be process or thread"),
         ("CLAIMWATCH_STARTUP_TIMEOUT_S", "0", "CLAIMWATCH_STARTUP_TIMEOUT_S must be more than 0"),
         ("CLAIMWATCH_STARTUP_TIMEOUT_S", "soon", "CLAIMWATCH_STARTUP_TIMEOUT_S='soon' is not"),
+        (
+            "CLAIMWATCH_COMPRESSION",
+            "brotli",
+            "CLAIMWATCH_COMPRESSION must be one of none, gzip, snappy, lz4, zstd, not 'brotli'",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
@@ -73,3 +78,7 @@ def test_sasl_and_tls_settings_pass_through() -> None:
     assert config["security_protocol"] == "SASL_SSL"
     assert config["sasl_plain_username"] == "u" and config["sasl_plain_password"] == "p"
     assert config["ssl_cafile"] == "ca.pem"
+
+
+def test_the_codec_from_the_environment() -> None:
+    assert Settings.from_env({"CLAIMWATCH_COMPRESSION": "lz4"}).compression == "lz4"
