@@ -16,11 +16,12 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from service.pipeline.records import ERROR_CODES
 from service.settings import Settings
 from service.worker.agent import register_agent
-from service.worker.faust_fixes import use_read_committed, wall_clock_windows
+from service.worker.faust_fixes import use_claimwatch_consumer, wall_clock_windows
 from service.worker.metrics import ClaimwatchMetrics
 from service.worker.model_reload import ModelHolder
 from service.worker.scorer import Scorer
 from service.worker.state import Worker
+from service.worker.undecodable import UndecodableBatches
 from service.worker.web import register_views
 
 TIERS = ("high", "medium", "low")
@@ -103,7 +104,8 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         producer_compression_type=output_compression(settings),
     )
-    use_read_committed(app)
+    undecodable = UndecodableBatches(metrics)
+    use_claimwatch_consumer(app, undecodable.report)
     # Faust's own sensors (messages, commits, rebalances, …) in the same registry,
     # under the prefix "faust_", so /metrics shows both.
     app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
@@ -120,6 +122,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         seen=app.Table("seen-articles", default=None),
         source_scored=wall_clock_windows(app, "source-scored", window),
         source_flagged=wall_clock_windows(app, "source-flagged", window),
+        undecodable=undecodable,
     )
     register_agent(worker)
     register_views(worker)

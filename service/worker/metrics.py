@@ -60,6 +60,8 @@ DOMAIN_METRICS: tuple[str, ...] = (
     "claimwatch_events_handed_back_total",
     "claimwatch_offset_gaps_total",
     "claimwatch_partition_rereads_total",
+    "claimwatch_undecodable_batches_total",
+    "claimwatch_undecodable_partitions",
     "claimwatch_article_score",
     "claimwatch_batch_scoring_seconds",
     "claimwatch_article_scoring_seconds",
@@ -206,6 +208,13 @@ class ClaimwatchMetrics:
             " delivered to the agent; the worker read it again from the next expected offset.",
             registry=r,
         )
+        self._undecodable = Counter(
+            "claimwatch_undecodable_batches",
+            "Record batches the Kafka client could not decode (missing codec, bad CRC,"
+            " corrupt data); each stops its partition until an operator acts.",
+            ["topic"],
+            registry=r,
+        )
         self._model_reloads = Counter(
             "claimwatch_model_reloads",
             "Model (re)load attempts after start, by result (ok/failed).",
@@ -248,6 +257,11 @@ class ClaimwatchMetrics:
 
     def _build_gauges(self) -> None:
         r = self.registry
+        self._undecodable_partitions = Gauge(
+            "claimwatch_undecodable_partitions",
+            "Partitions this worker owns that are stopped at a record batch it cannot decode.",
+            registry=r,
+        )
         self._lag = Gauge(
             "claimwatch_consumer_lag_messages",
             "Messages between the committed offset and the end of each assigned partition.",
@@ -314,6 +328,14 @@ class ClaimwatchMetrics:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
         self._decisions.labels(outcome=outcome, tier=tier).inc(n)
+
+    def undecodable_batch(self, topic: str) -> None:
+        """Count one record batch of ``topic`` that the client could not decode."""
+        self._undecodable.labels(topic=topic).inc()
+
+    def set_undecodable_partitions(self, count: int) -> None:
+        """How many owned partitions are stopped at an undecodable batch right now."""
+        self._undecodable_partitions.set(count)
 
     def observe_scores(self, scores: Iterable[float]) -> None:
         """Add each article's score to the score distribution."""
