@@ -75,6 +75,8 @@ class Settings:
     session_timeout_s: float = 60.0  # a dead worker's partitions move after this long
     # codec of the worker's output batches (aiokafka's compression_type; none = off)
     compression: str = "none"
+    # languages the model scores (comma-separated ISO 639-1 codes); others are skipped
+    languages: str = "en"
     data_dir: Path | None = None
     log_format: str = "text"
     log_level: str = "INFO"
@@ -95,6 +97,11 @@ class Settings:
     review_token: str | None = None
     review_lock_s: float = 300.0
     review_users: Path | None = None
+
+    @property
+    def supported_languages(self) -> tuple[str, ...]:
+        """``languages`` as a tuple of lower-case codes, in the order given."""
+        return tuple(code.strip().lower() for code in self.languages.split(",") if code.strip())
 
     @property
     def topics(self) -> Topics:
@@ -140,6 +147,12 @@ class Settings:
             raise ConfigError(
                 f"{PREFIX}COMPRESSION must be one of {', '.join(COMPRESSION_TYPES)}, "
                 f"not {self.compression!r}"
+            )
+        codes = self.supported_languages
+        if not codes or not all(2 <= len(c) <= 3 and c.isascii() and c.isalpha() for c in codes):
+            raise ConfigError(
+                f"{PREFIX}LANGUAGES must be comma-separated language codes such as en or "
+                f"en,de, not {self.languages!r}"
             )
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")

@@ -13,6 +13,7 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 
+from service.pipeline.language import known_languages
 from service.pipeline.records import ERROR_CODES
 from service.settings import Settings
 from service.worker.agent import register_agent
@@ -68,7 +69,10 @@ def _raw_topic(app: faust.App, name: str, acks: bool) -> Any:
 def new_metrics(settings: Settings) -> ClaimwatchMetrics:
     """Metrics with every tier and error code pre-declared, so alerts see the first one."""
     return ClaimwatchMetrics(
-        max_sources=settings.metrics_max_sources, tiers=TIERS, dead_letter_codes=ERROR_CODES
+        max_sources=settings.metrics_max_sources,
+        tiers=TIERS,
+        dead_letter_codes=ERROR_CODES,
+        languages=(*known_languages(), *settings.supported_languages),
     )
 
 

@@ -58,6 +58,8 @@ def test_overrides_win_over_environment() -> None:
             "brotli",
             "CLAIMWATCH_COMPRESSION must be one of none, gzip, snappy, lz4, zstd, not 'brotli'",
         ),
+        ("CLAIMWATCH_LANGUAGES", "english", "CLAIMWATCH_LANGUAGES must be comma-separated"),
+        ("CLAIMWATCH_LANGUAGES", " , ", "CLAIMWATCH_LANGUAGES must be comma-separated"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
@@ -80,5 +82,8 @@ def test_sasl_and_tls_settings_pass_through() -> None:
     assert config["ssl_cafile"] == "ca.pem"
 
 
-def test_the_codec_from_the_environment() -> None:
-    assert Settings.from_env({"CLAIMWATCH_COMPRESSION": "lz4"}).compression == "lz4"
+def test_codec_and_languages_from_the_environment() -> None:
+    env = {"CLAIMWATCH_COMPRESSION": "lz4", "CLAIMWATCH_LANGUAGES": "EN, de"}
+    settings = Settings.from_env(env)
+    assert settings.compression == "lz4"
+    assert settings.supported_languages == ("en", "de")
