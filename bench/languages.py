@@ -32,7 +32,8 @@ SAMPLES = Path(__file__).resolve().parent / "data" / "languages.jsonl"
 
 # A detector: text -> (ISO 639-1 code or None, the detector's confidence in it, 0-1).
 Detector = Callable[[str], tuple[str | None, float]]
-# Texts are cut to their first characters before detection, as the worker does.
+# Texts are cut to their first characters before detection, as the worker does
+# (service/pipeline/language.py: DETECT_CHARS); --prefix-chars tries others.
 PREFIX_CHARS = 1000
 # The rule the worker applies: skip an article only when the detector is at least this
 # sure that it is in a language the model does not support.
@@ -107,7 +108,13 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(name: str, build: Callable[[], Detector], data: Path, timing: Sequence[str]) -> dict:
+def measure(
+    name: str,
+    build: Callable[[], Detector],
+    data: Path,
+    timing: Sequence[str],
+    prefix_chars: int = PREFIX_CHARS,
+) -> dict:
     before = rss_mb()
     started = time.perf_counter()
     build_detector = build()
@@ -115,9 +122,13 @@ def measure(name: str, build: Callable[[], Detector], data: Path, timing: Sequen
     loaded_s = time.perf_counter() - started
 
     def detect(text: str) -> tuple[str | None, float]:
-        return build_detector(text[:PREFIX_CHARS])
+        return build_detector(text[:prefix_chars])
 
-    row: dict[str, object] = {"detector": name, "load_s": round(loaded_s, 2)}
+    row: dict[str, object] = {
+        "detector": name,
+        "prefix_chars": prefix_chars,
+        "load_s": round(loaded_s, 2),
+    }
     english = {name: [detect(t) for t in texts] for name, texts in english_sets(data).items()}
     others = {
         name: [(language, detect(text)) for language, text in samples]
@@ -151,15 +162,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.languages", description=__doc__)
     parser.add_argument("--data", type=Path, default=ROOT / ".." / "shared" / "data")
     parser.add_argument("--only", choices=sorted(CANDIDATES), help="measure one candidate")
+    parser.add_argument("--prefix-chars", type=int, action="append", default=None)
     args = parser.parse_args(argv)
     timing = load_corpus(args.data).texts[:500]
     names = [args.only] if args.only else list(CANDIDATES)
     for name in names:
-        try:
-            row = measure(name, CANDIDATES[name], args.data, timing)
-        except ImportError as error:
-            row = {"detector": name, "not installed": str(error)}
-        print(json.dumps(row), flush=True)
+        for prefix in args.prefix_chars or [PREFIX_CHARS]:
+            try:
+                row = measure(name, CANDIDATES[name], args.data, timing, prefix)
+            except ImportError as error:
+                row = {"detector": name, "not installed": str(error)}
+            print(json.dumps(row), flush=True)
     return 0
 
 
