@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from service.kafka import cluster as kafka_cluster
-from service.kafka.launcher import resolve_jars
+from service.kafka.launcher import Cluster, resolve_jars
 from service.kafka.topics import TopicSpec, admin_client, ensure_topics
 from service.settings import Settings, default_home
 
@@ -26,19 +26,34 @@ def _home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``host:port`` of a real broker for the whole test session."""
-    external = os.environ.get("CLAIMWATCH_BOOTSTRAP_SERVERS")
-    if external:
-        yield external
+def local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster | None]:
+    """The broker this session started, or None when CLAIMWATCH_BOOTSTRAP_SERVERS names one."""
+    if os.environ.get("CLAIMWATCH_BOOTSTRAP_SERVERS"):
+        yield None
         return
     libs = resolve_jars(_home(), progress=lambda _m: None)
     directory = tmp_path_factory.mktemp("kafka")
     cluster = kafka_cluster.up(directory, libs, nodes=1, free_ports=True, progress=lambda _m: None)
     try:
-        yield cluster.bootstrap_servers
+        yield cluster
     finally:
         kafka_cluster.stop(cluster, progress=lambda _m: None)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(local_kafka: Cluster | None) -> str:
+    """``host:port`` of a real broker for the whole test session."""
+    if local_kafka is None:
+        return os.environ["CLAIMWATCH_BOOTSTRAP_SERVERS"]
+    return local_kafka.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def kafka_data_dirs(local_kafka: Cluster | None) -> list[Path]:
+    """The log directories of the session's own broker (none for a broker of yours)."""
+    if local_kafka is None:
+        return []
+    return [local_kafka.node_dir(node) / "data" for node in local_kafka.nodes]
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ class Message:
 def decode_value(raw: bytes | None) -> Any:
     if raw is None:
         return None
-    text = raw.decode("utf-8", "replace")
+    text = raw.decode("utf-8-sig", "replace")  # a leading byte-order mark, as the worker
     try:
         return json.loads(text)
     except ValueError:

@@ -1,22 +1,32 @@
 """One micro-batch through every stage, as plain code: the agent only wires Kafka.
 
 ``accept`` (decode + validate + dedupe) runs on the event loop — it touches the
-dedupe table; ``score_and_route`` is pure CPU work and runs in a child process or a
-thread (:mod:`service.worker.scorer`), so both results pickle: plain data, no identities.
+dedupe table; ``score_and_route`` (readable text, language, score, decide, route) is
+pure CPU work and runs in a child process or a thread (:mod:`service.worker.scorer`),
+so both results pickle: plain data, no identities.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from models.article.assess import ArticleModel
-from service.pipeline.decide import decision_record, review_record
+from service.pipeline.decide import decision_record, review_record, skipped_record
 from service.pipeline.decode import decode
 from service.pipeline.dedupe import Fresh, split_duplicates
-from service.pipeline.records import SCORING_FAILED, Article, DeadLetter, RawMessage, Rejected
+from service.pipeline.language import Language, language_of
+from service.pipeline.readable import readable
+from service.pipeline.records import (
+    EMPTY_TEXT,
+    SCORING_FAILED,
+    Article,
+    DeadLetter,
+    RawMessage,
+    Rejected,
+)
 from service.pipeline.route import Outgoing, route_dead_letter, route_decision
 from service.pipeline.score import score_batch
 from service.pipeline.validate import validate
@@ -67,25 +77,68 @@ def accept(
     return result
 
 
+@dataclass
+class Prepared:
+    """The fresh articles of a batch with readable text and a language, sorted three ways."""
+
+    to_score: list[Fresh] = field(default_factory=list)  # text as a reader sees it
+    unsupported: list[Fresh] = field(default_factory=list)
+    rejected: list[tuple[Fresh, Rejected]] = field(default_factory=list)
+    languages: dict[int, Language] = field(default_factory=dict)  # by id() of the item
+    origin: dict[int, RawMessage] = field(default_factory=dict)  # by id() of the item
+
+
+def prepare(accepted: Accepted, languages: tuple[str, ...]) -> Prepared:
+    """Readable text, then language, for each fresh article (stages 4 and 5)."""
+    prepared = Prepared()
+    for item, message in zip(accepted.fresh, accepted.origins, strict=True):
+        try:
+            article, was_html = readable(item.article)
+            if was_html and not article.text:
+                raise Rejected(EMPTY_TEXT, "'text' is HTML with no readable text")
+            language = language_of(article, languages)
+        except Rejected as rejected:
+            prepared.rejected.append((item, rejected))
+            prepared.origin[id(item)] = message
+            continue
+        ready = replace(item, article=article) if was_html else item
+        prepared.origin[id(ready)] = message
+        prepared.languages[id(ready)] = language
+        (prepared.to_score if language.supported else prepared.unsupported).append(ready)
+    return prepared
+
+
 def score_and_route(
-    accepted: Accepted, model: ArticleModel, threshold: float | None, topics: Topics
+    accepted: Accepted,
+    model: ArticleModel,
+    threshold: float | None,
+    topics: Topics,
+    languages: tuple[str, ...] = ("en",),
 ) -> Routed:
     """Score the fresh articles in one call and build every output message."""
     routed = Routed(rejected=list(accepted.rejected))
-    origin = {
-        id(item): message for item, message in zip(accepted.fresh, accepted.origins, strict=True)
-    }
+    prepared = prepare(accepted, languages)
+    origin, language = prepared.origin, prepared.languages
     started = time.perf_counter()
-    scored, failures = score_batch(model, accepted.fresh, threshold)
+    scored, failures = score_batch(model, prepared.to_score, threshold)
     routed.scoring_seconds = time.perf_counter() - started
     now_ms = int(time.time() * 1000)
     for item, assessment in scored:
-        message = origin[id(item)]
-        decision = decision_record(item, assessment, message, now_ms)
-        review = review_record(item, assessment, message, now_ms) if assessment.flagged else None
+        message, found = origin[id(item)], language[id(item)]
+        decision = decision_record(item, assessment, message, now_ms, found)
+        review = (
+            review_record(item, assessment, message, now_ms, found) if assessment.flagged else None
+        )
         routed.decisions.append(decision)
         routed.decided.append(item)
         routed.outgoing.extend(route_decision(topics, decision, review))
+    for item in prepared.unsupported:
+        decision = skipped_record(item, model.info(), origin[id(item)], now_ms, language[id(item)])
+        routed.decisions.append(decision)
+        routed.decided.append(item)
+        routed.outgoing.extend(route_decision(topics, decision, None))
+    for item, rejected in prepared.rejected:
+        routed.rejected.append(DeadLetter(origin[id(item)], rejected.code, rejected.detail))
     for failure in failures:
         message = origin[id(failure.item)]
         routed.rejected.append(DeadLetter(message, SCORING_FAILED, failure.detail))

@@ -1,7 +1,9 @@
-"""Stage 5 — decide: the model's assessment → the decision and the review record.
+"""Stage 7 — decide: the model's assessment → the decision and the review record.
 
 The threshold and tier come from the model card unless ``CLAIMWATCH_THRESHOLD``
 overrides them (applied by :mod:`service.pipeline.score` through ``assess_batch``).
+An article in a language the model does not support gets a decision without a score
+(:func:`skipped_record`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from typing import Any
 
 from models.article.assess import Assessment
 from service.pipeline.dedupe import Fresh
-from service.pipeline.records import RawMessage
+from service.pipeline.language import Language
+from service.pipeline.records import UNSUPPORTED_LANGUAGE, RawMessage
 
 
 def decision_record(
-    item: Fresh, assessment: Assessment, message: RawMessage, scored_at_ms: int
+    item: Fresh, assessment: Assessment, message: RawMessage, scored_at_ms: int, language: Language
 ) -> dict[str, Any]:
     """The compact decision for ``articles.scored`` (one per accepted article)."""
     return {
@@ -26,11 +29,34 @@ def decision_record(
         "threshold": assessment.threshold,
         "flagged": assessment.flagged,
         "tier": assessment.tier,
+        **language.to_dict(),
         "model": assessment.model,
         "source": message.source(),
         "received_at_ms": message.timestamp_ms,
         "scored_at_ms": scored_at_ms,
         "latency_ms": max(0, scored_at_ms - message.timestamp_ms),
+    }
+
+
+def skipped_record(
+    item: Fresh, model: dict[str, str], message: RawMessage, decided_at_ms: int, language: Language
+) -> dict[str, Any]:
+    """The decision on an article the model does not score: not flagged, and why."""
+    return {
+        "article_id": item.article.id,
+        "version": item.version,
+        "content_hash": item.content_hash,
+        "score": None,
+        "threshold": None,
+        "flagged": False,
+        "tier": None,
+        **language.to_dict(),
+        "skipped": UNSUPPORTED_LANGUAGE,
+        "model": model,
+        "source": message.source(),
+        "received_at_ms": message.timestamp_ms,
+        "scored_at_ms": decided_at_ms,
+        "latency_ms": max(0, decided_at_ms - message.timestamp_ms),
     }
 
 
@@ -42,7 +68,7 @@ def second_score(assessment: Assessment) -> dict[str, float]:
 
 
 def review_record(
-    item: Fresh, assessment: Assessment, message: RawMessage, scored_at_ms: int
+    item: Fresh, assessment: Assessment, message: RawMessage, scored_at_ms: int, language: Language
 ) -> dict[str, Any]:
     """Everything a reviewer needs to act on a flagged article (DESIGN.md)."""
     article = item.article
@@ -54,6 +80,7 @@ def review_record(
             "url": article.get("url"),
             "published_at": article.get("published_at"),
             "text": assessment.text or article.text,
+            **language.to_dict(),
             "version": item.version,
             "content_hash": item.content_hash,
             "kafka": message.source(),

@@ -1,7 +1,13 @@
-"""Stage 1 — decode: Kafka value bytes → a JSON object, or :class:`Rejected`."""
+"""Stage 1 — decode: Kafka value bytes → a JSON object, or :class:`Rejected`.
+
+A UTF-8 byte-order mark before the JSON is tolerated: some producers (Windows tools,
+.NET's ``Encoding.UTF8``) write one, and JSON parsers refuse it. The dead-letter
+record of a message rejected later still carries its bytes whole, mark included.
+"""
 
 from __future__ import annotations
 
+import codecs
 from typing import Any
 
 import orjson
@@ -21,6 +27,8 @@ def decode(value: bytes | None, max_bytes: int) -> dict[str, Any]:
         raise Rejected(INVALID_JSON, "the message has no value (tombstone)")
     if len(value) > max_bytes:
         raise Rejected(MESSAGE_TOO_LARGE, f"message is {len(value)} bytes; limit {max_bytes}")
+    if value.startswith(codecs.BOM_UTF8):
+        value = value[len(codecs.BOM_UTF8) :]
     try:
         value.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -23,12 +23,17 @@ EMPTY_TEXT = "empty_text"
 WRONG_TYPE = "wrong_type"
 TEXT_TOO_LARGE = "text_too_large"
 KEY_MISMATCH = "key_mismatch"
+INVALID_LANGUAGE = "invalid_language"
+UNSUPPORTED_CONTENT_TYPE = "unsupported_content_type"
 SCORING_FAILED = "scoring_failed"
 ERROR_CODES = (
     INVALID_UTF8, INVALID_JSON, NOT_AN_OBJECT, MESSAGE_TOO_LARGE, MISSING_ID, EMPTY_ID,
     ID_TOO_LONG, MISSING_TEXT, EMPTY_TEXT, WRONG_TYPE, TEXT_TOO_LARGE, KEY_MISMATCH,
-    SCORING_FAILED,
+    INVALID_LANGUAGE, UNSUPPORTED_CONTENT_TYPE, SCORING_FAILED,
 )  # fmt: skip
+
+# Why a decision carries no score (its "skipped" field).
+UNSUPPORTED_LANGUAGE = "unsupported_language"
 
 
 class Rejected(Exception):

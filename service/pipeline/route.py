@@ -1,4 +1,4 @@
-"""Stage 6 — route: outcomes → the messages to produce, topic by topic.
+"""Stage 8 — route: outcomes → the messages to produce, topic by topic.
 
 Every accepted article gets one decision on ``articles.scored``; flagged ones also a
 review record on ``articles.flagged``; rejected ones one record on

@@ -1,4 +1,4 @@
-"""Stage 4 — score: one vectorized model call per micro-batch.
+"""Stage 6 — score: one vectorized model call per micro-batch.
 
 If the batch call fails, each article is scored alone so that one poisonous article
 is dead-lettered with ``scoring_failed`` and the rest of the batch still goes on.

@@ -1,13 +1,16 @@
 """Stage 2 — validate: a JSON object → :class:`Article`, or :class:`Rejected`.
 
 Required: ``id`` and ``text`` (non-empty strings); optional string fields must be
-strings (or null); unknown fields are kept as they are.
+strings (or null); ``language`` must be a language tag and ``content_type`` plain text
+or HTML; unknown fields are kept as they are.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from service.pipeline.language import given_language
+from service.pipeline.readable import media_type
 from service.pipeline.records import (
     EMPTY_ID,
     EMPTY_TEXT,
@@ -21,7 +24,7 @@ from service.pipeline.records import (
     Rejected,
 )
 
-OPTIONAL_STRINGS = ("title", "source", "url", "published_at", "language")
+OPTIONAL_STRINGS = ("title", "source", "url", "published_at", "language", "content_type")
 MAX_ID_CHARS = 256
 
 
@@ -38,6 +41,8 @@ def validate(obj: dict[str, Any], key: bytes | None, max_text_bytes: int) -> Art
         value = obj.get(name)
         if value is not None and not isinstance(value, str):
             raise Rejected(WRONG_TYPE, f"'{name}' must be a string, got {type(value).__name__}")
+    given_language(obj.get("language"))
+    media_type(obj.get("content_type"))
     if key is not None and key != article_id.encode("utf-8"):
         shown = key[:80].decode("utf-8", "replace")
         raise Rejected(KEY_MISMATCH, f"message key {shown!r} differs from id {article_id[:80]!r}")

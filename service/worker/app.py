@@ -13,14 +13,16 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 
+from service.pipeline.language import known_languages
 from service.pipeline.records import ERROR_CODES
 from service.settings import Settings
 from service.worker.agent import register_agent
-from service.worker.faust_fixes import use_read_committed, wall_clock_windows
+from service.worker.faust_fixes import use_claimwatch_consumer, wall_clock_windows
 from service.worker.metrics import ClaimwatchMetrics
 from service.worker.model_reload import ModelHolder
 from service.worker.scorer import Scorer
 from service.worker.state import Worker
+from service.worker.undecodable import UndecodableBatches
 from service.worker.web import register_views
 
 TIERS = ("high", "medium", "low")
@@ -48,6 +50,11 @@ def broker_credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(context)
 
 
+def output_compression(settings: Settings) -> str | None:
+    """aiokafka's ``compression_type`` for ``CLAIMWATCH_COMPRESSION`` (None = uncompressed)."""
+    return None if settings.compression == "none" else settings.compression
+
+
 def _raw_topic(app: faust.App, name: str, acks: bool) -> Any:
     return app.topic(
         name,
@@ -62,7 +69,10 @@ def _raw_topic(app: faust.App, name: str, acks: bool) -> Any:
 def new_metrics(settings: Settings) -> ClaimwatchMetrics:
     """Metrics with every tier and error code pre-declared, so alerts see the first one."""
     return ClaimwatchMetrics(
-        max_sources=settings.metrics_max_sources, tiers=TIERS, dead_letter_codes=ERROR_CODES
+        max_sources=settings.metrics_max_sources,
+        tiers=TIERS,
+        dead_letter_codes=ERROR_CODES,
+        languages=(*known_languages(), *settings.supported_languages),
     )
 
 
@@ -96,8 +106,10 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         # batch per partition: at Faust's 16 KB a batch of decisions took several
         # round trips to publish (publishing 256 took ~35 ms, ~15 ms with large batches).
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        producer_compression_type=output_compression(settings),
     )
-    use_read_committed(app)
+    undecodable = UndecodableBatches(metrics)
+    use_claimwatch_consumer(app, undecodable.report)
     # Faust's own sensors (messages, commits, rebalances, …) in the same registry,
     # under the prefix "faust_", so /metrics shows both.
     app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
@@ -114,6 +126,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         seen=app.Table("seen-articles", default=None),
         source_scored=wall_clock_windows(app, "source-scored", window),
         source_flagged=wall_clock_windows(app, "source-flagged", window),
+        undecodable=undecodable,
     )
     register_agent(worker)
     register_views(worker)

@@ -6,7 +6,9 @@ one; ``tests/unit/service/test_faust_fixes.py`` shows each Faust behaviour on th
 unpatched classes, so after an upgrade a failing "plain Faust" test says that a fix
 may no longer be needed, and a failing "with the fix" test that it no longer works.
 
-1. :class:`ReadCommittedConsumer` — read only committed articles in both guarantees.
+1. :class:`ReadCommittedConsumer` — read only committed articles in both guarantees,
+   and :func:`use_claimwatch_consumer` — a batch the client cannot decode stops its
+   partition, not the worker (with :func:`locate_decode_errors`).
 2. :class:`RereadAfterSeek` — never drop an articles message as "already read".
 3. :func:`manual_offsets` and :func:`commit_offsets` — the agent, not Faust's acks,
    commits the articles topic.
@@ -15,6 +17,8 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
    consumer state (no public accessor exists).
 6. :func:`event_context` — write a table under a chosen event's partition.
 7. :func:`wall_clock_windows` — windowed tables filed by the wall clock.
+8. :func:`locate_decode_errors` — aiokafka's decode errors say which partition and
+   offset they come from.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -26,11 +30,12 @@ import contextlib
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import faust
+from aiokafka.consumer import fetcher as aiokafka_fetcher
 from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
@@ -58,10 +63,48 @@ class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._isolation_level = "read_committed"
         return consumer
 
+    async def _fetch_records(
+        self,
+        consumer: Any,
+        active_partitions: Any,
+        timeout: float | None = None,
+        max_records: int | None = None,
+    ) -> Any:
+        """Faust's fetch, except that an undecodable batch pauses its partition.
 
-def use_read_committed(app: faust.App) -> None:
-    """Make ``app`` (this app only, not Faust's class) build :class:`ReadCommittedConsumer`."""
-    app.transport.Consumer = ReadCommittedConsumer  # type: ignore[misc]
+        Faust lets the decode error of one partition's batch (a codec library
+        missing, a bad CRC, corrupt compressed data) out of the fetcher, which
+        crashes the worker; restarted, it reads the same batch and crashes again
+        (seen here with snappy, lz4 and zstd batches from librdkafka before their
+        codec was a dependency). Here the partition is paused where the batch starts
+        (it is not skipped: its offsets are never committed past it), the app's
+        ``undecodable`` callback is told, and every other partition goes on. Records
+        other partitions had handed to the failed fetch are read again: the gap guard
+        (:mod:`service.worker.gaps`) sees the hole and seeks back over it.
+        """
+        try:
+            return await super()._fetch_records(
+                consumer, active_partitions, timeout=timeout, max_records=max_records
+            )
+        except UndecodableBatch as error:
+            consumer.pause(error.tp)
+            self.consumer.undecodable(error)  # type: ignore[attr-defined]
+            return {}
+
+
+UndecodableCallback = Callable[["UndecodableBatch"], None]
+
+
+def use_claimwatch_consumer(app: faust.App, undecodable: UndecodableCallback) -> None:
+    """Make ``app`` (this app only, not Faust's class) build :class:`ReadCommittedConsumer`,
+    telling ``undecodable`` (in the consumer's thread) of each batch it cannot decode."""
+    locate_decode_errors()
+
+    class Consumer(ReadCommittedConsumer):
+        pass
+
+    Consumer.undecodable = staticmethod(undecodable)  # type: ignore[attr-defined]
+    app.transport.Consumer = Consumer  # type: ignore[misc]
 
 
 # 2. Read offsets ------------------------------------------------------------------
@@ -205,3 +248,62 @@ def wall_clock_windows(app: faust.App, name: str, window_s: float) -> Any:
 def wall_clock(event: Any = None) -> float:
     """The time a windowed count is filed under: when the worker counted it."""
     return time.time()
+
+
+# 8. Decode errors with their place --------------------------------------------------
+
+
+class UndecodableBatch(Exception):
+    """A record batch the client could not decode, with where it starts."""
+
+    def __init__(self, tp: Any, offset: int, cause: BaseException) -> None:
+        super().__init__(f"{tp.topic}[{tp.partition}] at offset {offset}: {describe(cause)}")
+        self.tp = tp
+        self.offset = offset
+        self.cause = cause
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message`` on one line, without aiokafka's doubled class name."""
+    message = str(error).splitlines()[0] if str(error) else ""
+    if message.startswith("[Error ") and "] " in message:  # aiokafka's "[Error 2] Name: …"
+        message = message.split("] ", 1)[1]
+    name = type(error).__name__
+    message = message.removeprefix(f"{name}: ")
+    return f"{name}: {message}"[:300] if message else name
+
+
+class _LocatedRecords(aiokafka_fetcher.PartitionRecords):
+    """aiokafka's records of one fetched partition, whose decode errors say where.
+
+    aiokafka decodes a batch while its records are iterated, and the error it raises
+    (``UnsupportedCodecError``, ``CorruptRecordException``, a decompressor's own) names
+    neither the partition nor the offset. ``next_fetch_offset`` is then the first
+    offset not handed out: where the batch that failed starts. Records of the same
+    fetch before that batch are handed out first (the fetch ends early there, and the
+    next fetch starts at the bad batch and raises): raising at once would have thrown
+    them away with the fetch, and the partition would stop before them.
+    """
+
+    handed_out = False
+
+    def __next__(self) -> Any:
+        try:
+            record = super().__next__()
+        except StopIteration:
+            raise
+        except Exception as error:
+            if self.handed_out:
+                raise StopIteration from error
+            raise UndecodableBatch(self._tp, self.next_fetch_offset, error) from error
+        self.handed_out = True
+        return record
+
+
+def locate_decode_errors() -> None:
+    """Make aiokafka's fetcher build :class:`_LocatedRecords` (process-wide; idempotent).
+
+    The fetcher names the class at module level when it parses a fetch response; a
+    subclass that only re-raises with a location changes nothing else.
+    """
+    aiokafka_fetcher.PartitionRecords = _LocatedRecords

@@ -26,6 +26,9 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 OUTCOMES = ("flagged", "passed")
+LANGUAGE_OUTCOMES = (*OUTCOMES, "skipped")  # skipped: a language the model does not score
+# Label value for a language outside the known set (a producer's own tag, say).
+OTHER_LANGUAGE = "other"
 RELOAD_RESULTS = ("ok", "failed")
 # Label value that receives every source beyond the exported cap (and a source that
 # is literally called "other", so one label value never means two things).
@@ -60,6 +63,9 @@ DOMAIN_METRICS: tuple[str, ...] = (
     "claimwatch_events_handed_back_total",
     "claimwatch_offset_gaps_total",
     "claimwatch_partition_rereads_total",
+    "claimwatch_language_decisions_total",
+    "claimwatch_undecodable_batches_total",
+    "claimwatch_undecodable_partitions",
     "claimwatch_article_score",
     "claimwatch_batch_scoring_seconds",
     "claimwatch_article_scoring_seconds",
@@ -133,7 +139,9 @@ class ClaimwatchMetrics:
     ``registry``: where to register; by default a new registry that also carries the
     process, platform and GC collectors. ``max_sources`` caps the per-source series
     (``settings.metrics_max_sources``). Flags of each of ``tiers`` and dead letters of
-    each of ``dead_letter_codes`` start at zero, so ``rate()`` sees the first event.
+    each of ``dead_letter_codes`` start at zero, so ``rate()`` sees the first event;
+    decisions per language are labelled with one of ``languages`` (the detector's codes
+    and the supported ones) or ``other``, so a producer's tags cannot add series.
     """
 
     def __init__(
@@ -143,6 +151,7 @@ class ClaimwatchMetrics:
         max_sources: int = 50,
         tiers: Iterable[str] = (),
         dead_letter_codes: Iterable[str] = (),
+        languages: Iterable[str] = (),
     ) -> None:
         if registry is None:
             registry = CollectorRegistry()
@@ -151,6 +160,7 @@ class ClaimwatchMetrics:
             GCCollector(registry=registry)
         self.registry = registry
         self.max_sources = max_sources
+        self.languages = frozenset(languages)
         self._build_counters()
         self._build_histograms()
         self._build_gauges()
@@ -206,6 +216,20 @@ class ClaimwatchMetrics:
             " delivered to the agent; the worker read it again from the next expected offset.",
             registry=r,
         )
+        self._language_decisions = Counter(
+            "claimwatch_language_decisions",
+            "Decisions by the article's language and outcome (flagged, passed, or skipped:"
+            " a language the model does not score).",
+            ["language", "outcome"],
+            registry=r,
+        )
+        self._undecodable = Counter(
+            "claimwatch_undecodable_batches",
+            "Record batches the Kafka client could not decode (missing codec, bad CRC,"
+            " corrupt data); each stops its partition until an operator acts.",
+            ["topic"],
+            registry=r,
+        )
         self._model_reloads = Counter(
             "claimwatch_model_reloads",
             "Model (re)load attempts after start, by result (ok/failed).",
@@ -248,6 +272,11 @@ class ClaimwatchMetrics:
 
     def _build_gauges(self) -> None:
         r = self.registry
+        self._undecodable_partitions = Gauge(
+            "claimwatch_undecodable_partitions",
+            "Partitions this worker owns that are stopped at a record batch it cannot decode.",
+            registry=r,
+        )
         self._lag = Gauge(
             "claimwatch_consumer_lag_messages",
             "Messages between the committed offset and the end of each assigned partition.",
@@ -314,6 +343,22 @@ class ClaimwatchMetrics:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
         self._decisions.labels(outcome=outcome, tier=tier).inc(n)
+
+    def language_decision(self, language: str, outcome: str, n: int = 1) -> None:
+        """Count ``n`` decisions on articles in ``language``; ``outcome`` as in
+        ``LANGUAGE_OUTCOMES``."""
+        if outcome not in LANGUAGE_OUTCOMES:
+            raise ValueError(f"outcome must be one of {LANGUAGE_OUTCOMES}, not {outcome!r}")
+        label = language if language in self.languages else OTHER_LANGUAGE
+        self._language_decisions.labels(language=label, outcome=outcome).inc(n)
+
+    def undecodable_batch(self, topic: str) -> None:
+        """Count one record batch of ``topic`` that the client could not decode."""
+        self._undecodable.labels(topic=topic).inc()
+
+    def set_undecodable_partitions(self, count: int) -> None:
+        """How many owned partitions are stopped at an undecodable batch right now."""
+        self._undecodable_partitions.set(count)
 
     def observe_scores(self, scores: Iterable[float]) -> None:
         """Add each article's score to the score distribution."""

@@ -45,7 +45,7 @@ async def process_events(worker: Worker, events: Sequence[Any], commit: CommitEv
     accepted = accept(messages, worker.seen, settings.max_text_bytes)
     model = worker.holder.current
     routed: Routed = await worker.scorer.score_and_route(
-        accepted, model, settings.threshold, settings.topics
+        accepted, model, settings.threshold, settings.topics, settings.supported_languages
     )
     await publish(worker, routed.outgoing)
     _update_tables(worker, events, routed)
@@ -104,6 +104,8 @@ def _update_tables(worker: Worker, events: Sequence[Any], routed: Routed) -> Non
         event = by_offset[(source["partition"], source["offset"])]
         with event_context(event):
             remember([item], worker.seen)
+        if decision.get("skipped"):
+            continue  # not scored: the per-source rates are of what the model read
         name = str(item.article.get("source") or "unknown")
         count = counts.setdefault((source["partition"], name), [0, 0, event])
         count[0] += 1
@@ -135,9 +137,15 @@ def _observe(
             },
         )
     outcomes: Counter[tuple[str, str]] = Counter()
+    by_language: Counter[tuple[str, str]] = Counter()
     for decision in routed.decisions:
-        outcomes["flagged" if decision["flagged"] else "passed", decision["tier"]] += 1
         metrics.observe_latency(max(0.0, (now_ms - decision["received_at_ms"]) / 1000))
+        if decision.get("skipped"):
+            by_language[decision["language"], "skipped"] += 1
+            continue
+        outcome = "flagged" if decision["flagged"] else "passed"
+        outcomes[outcome, decision["tier"]] += 1
+        by_language[decision["language"], outcome] += 1
         if decision["flagged"]:
             log.debug(
                 "flagged",
@@ -151,6 +159,9 @@ def _observe(
             )
     for (outcome, tier), count in outcomes.items():
         metrics.decision(outcome, tier, count)
-    metrics.observe_scores(d["score"] for d in routed.decisions)
-    if routed.decisions:
-        metrics.observe_batch(len(routed.decisions), routed.scoring_seconds)
+    for (language, outcome), count in by_language.items():
+        metrics.language_decision(language, outcome, count)
+    scores = [d["score"] for d in routed.decisions if not d.get("skipped")]
+    metrics.observe_scores(scores)
+    if scores:
+        metrics.observe_batch(len(scores), routed.scoring_seconds)

@@ -52,20 +52,25 @@ class Scorer:
         return self._executor
 
     async def score_and_route(
-        self, accepted: Accepted, model: ArticleModel, threshold: float | None, topics: Topics
+        self,
+        accepted: Accepted,
+        model: ArticleModel,
+        threshold: float | None,
+        topics: Topics,
+        languages: tuple[str, ...] = ("en",),
     ) -> Routed:
         loop = asyncio.get_running_loop()
         pool = self._pool()
         if self.mode == "thread":
             return await loop.run_in_executor(
-                pool, score_and_route, accepted, model, threshold, topics
+                pool, score_and_route, accepted, model, threshold, topics, languages
             )
         try:
             if self._installed != model.sha256:
                 await loop.run_in_executor(pool, _install, model)
                 self._installed = model.sha256
             return await loop.run_in_executor(
-                pool, _score_in_child, accepted, model.sha256, threshold, topics
+                pool, _score_in_child, accepted, model.sha256, threshold, topics, languages
             )
         except BrokenProcessPool:
             log.error("the scoring process died; the batch will be retried in a new one")
@@ -95,9 +100,13 @@ def _install(model: ArticleModel) -> None:
 
 
 def _score_in_child(
-    accepted: Accepted, sha256: str, threshold: float | None, topics: Topics
+    accepted: Accepted,
+    sha256: str,
+    threshold: float | None,
+    topics: Topics,
+    languages: tuple[str, ...],
 ) -> Routed:
     if _model is None or _model.sha256 != sha256:
         held = _model.sha256[:12] if _model else "none"
         raise RuntimeError(f"scoring process holds model {held}, batch wants {sha256[:12]}")
-    return score_and_route(accepted, _model, threshold, topics)
+    return score_and_route(accepted, _model, threshold, topics, languages)

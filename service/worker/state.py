@@ -16,6 +16,7 @@ from service.settings import Settings
 from service.worker.metrics import ClaimwatchMetrics
 from service.worker.model_reload import ModelHolder
 from service.worker.scorer import Scorer
+from service.worker.undecodable import UndecodableBatches
 
 
 @dataclass
@@ -32,4 +33,5 @@ class Worker:
     seen: Any  # Faust table: article id -> {"hash", "version"}
     source_scored: Any  # windowed Faust tables: source -> count
     source_flagged: Any
+    undecodable: UndecodableBatches
     health: dict[str, float] = field(default_factory=dict)

@@ -8,7 +8,7 @@ import signal
 import time
 
 from service.worker.state import Worker
-from service.worker.web import source_stats
+from service.worker.web import source_stats, undecodable_partitions
 
 log = logging.getLogger("claimwatch.timers")
 
@@ -28,6 +28,7 @@ def register_timers(worker: Worker) -> None:
     @app.timer(interval=5.0)
     async def export_lag_and_sources() -> None:
         await _export_lag(worker)
+        undecodable_partitions(worker)  # sets the gauge
         rates = {
             name: (s["scored"], s["flagged"]) for name, s in source_stats(worker)["sources"].items()
         }

@@ -56,6 +56,12 @@ def readiness(worker: Worker) -> tuple[bool, dict[str, Any]]:
         problems.append("no Kafka broker reachable")
     if app.rebalancing:
         problems.append("consumer group is rebalancing")
+    stopped = undecodable_partitions(worker)
+    for place in stopped:
+        problems.append(
+            f"partition {place['partition']} of {place['topic']} is stopped at offset"
+            f" {place['offset']}: its record batch cannot be decoded ({place['error']})"
+        )
     body = {
         "status": "ready" if not problems else "not_ready",
         "problems": problems,
@@ -63,8 +69,20 @@ def readiness(worker: Worker) -> tuple[bool, dict[str, Any]]:
         "model_reload_error": worker.holder.last_error,
         "partitions": assigned,
         "brokers": brokers,
+        "undecodable": stopped,
     }
     return not problems, body
+
+
+def undecodable_partitions(worker: Worker) -> list[dict[str, Any]]:
+    """Owned partitions stopped at an undecodable batch; also sets their gauge."""
+    try:
+        assigned = list(worker.app.consumer.assignment())
+    except Exception:
+        assigned = []
+    stopped = worker.undecodable.stopped(assigned)
+    worker.metrics.set_undecodable_partitions(len(stopped))
+    return stopped
 
 
 def consumer_state(worker: Worker) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def test_names_follow_prometheus_conventions() -> None:
         assert name.startswith("claimwatch_")
         assert "_ms" not in name and "milliseconds" not in name
     counters = [n for n in DOMAIN_METRICS if n.endswith("_total")]
-    assert len(counters) == 9
+    assert len(counters) == 11
     for name in HISTOGRAMS:
         assert name in DOMAIN_METRICS
 
@@ -237,3 +237,35 @@ def test_exposition_parses_and_has_no_nan(metrics: ClaimwatchMetrics) -> None:
     metrics.observe_scores([0.3])
     for v in samples(metrics).values():
         assert not math.isnan(v)
+
+
+def test_decisions_per_language_keep_to_the_known_languages(metrics: ClaimwatchMetrics) -> None:
+    counted = ClaimwatchMetrics(languages=("en", "fr"))
+    counted.language_decision("en", "flagged")
+    counted.language_decision("fr", "skipped", n=3)
+    counted.language_decision("xx", "skipped")  # a producer's own tag
+    counted.language_decision("yy", "passed", n=2)
+    found = {
+        labels: value
+        for (name, labels), value in samples(counted).items()
+        if name == "claimwatch_language_decisions_total"
+    }
+    assert found == {
+        (("language", "en"), ("outcome", "flagged")): 1.0,
+        (("language", "fr"), ("outcome", "skipped")): 3.0,
+        (("language", "other"), ("outcome", "skipped")): 1.0,
+        (("language", "other"), ("outcome", "passed")): 2.0,
+    }
+    with pytest.raises(ValueError, match="outcome must be one of"):
+        counted.language_decision("en", "maybe")
+
+
+def test_undecodable_batches_and_partitions(metrics: ClaimwatchMetrics) -> None:
+    metrics.undecodable_batch("articles")
+    metrics.undecodable_batch("articles")
+    metrics.set_undecodable_partitions(2)
+    found = samples(metrics)
+    assert found["claimwatch_undecodable_batches_total", (("topic", "articles"),)] == 2.0
+    assert found["claimwatch_undecodable_partitions", ()] == 2.0
+    metrics.set_undecodable_partitions(0)
+    assert samples(metrics)["claimwatch_undecodable_partitions", ()] == 0.0

@@ -55,6 +55,13 @@ def test_overrides_win_over_environment() -> None:
         ("CLAIMWATCH_STARTUP_TIMEOUT_S", "soon", "CLAIMWATCH_STARTUP_TIMEOUT_S='soon' is not"),
         ("CLAIMWATCH_SECURITY_PROTOCOL", "sasl_ssl", "CLAIMWATCH_SECURITY_PROTOCOL must be one of"),
         ("CLAIMWATCH_SECURITY_PROTOCOL", "SASL_SSL", "needs CLAIMWATCH_SASL_USERNAME and"),
+        (
+            "CLAIMWATCH_COMPRESSION",
+            "brotli",
+            "CLAIMWATCH_COMPRESSION must be one of none, gzip, snappy, lz4, zstd, not 'brotli'",
+        ),
+        ("CLAIMWATCH_LANGUAGES", "english", "CLAIMWATCH_LANGUAGES must be comma-separated"),
+        ("CLAIMWATCH_LANGUAGES", " , ", "CLAIMWATCH_LANGUAGES must be comma-separated"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
@@ -104,3 +111,10 @@ def test_mutual_tls_needs_no_sasl_user() -> None:
     ).kafka_client_config()
     assert (config["ssl_certfile"], config["ssl_keyfile"]) == ("client.pem", "client-key.pem")
     assert "sasl_mechanism" not in config
+
+
+def test_codec_and_languages_from_the_environment() -> None:
+    env = {"CLAIMWATCH_COMPRESSION": "lz4", "CLAIMWATCH_LANGUAGES": "EN, de"}
+    settings = Settings.from_env(env)
+    assert settings.compression == "lz4"
+    assert settings.supported_languages == ("en", "de")

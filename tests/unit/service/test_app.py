@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from service.settings import Settings
 from service.worker.app import build_app, new_metrics
@@ -19,3 +21,17 @@ def test_building_the_app_leaves_the_consumer_to_the_faust_worker(tmp_path: Path
     assert worker.app._consumer is None
     assert worker.app.conf.processing_guarantee.value == "exactly_once"
     assert worker.articles.acks is False  # the agent commits this topic itself
+
+
+def test_the_outputs_are_compressed_with_the_configured_codec(tmp_path: Path) -> None:
+    for codec, expected in (("lz4", "lz4"), ("zstd", "zstd"), ("none", None)):
+        settings = Settings(compression=codec, home=tmp_path, data_dir=tmp_path / codec)
+        worker = build_app(settings, ModelHolder(None), new_metrics(settings))
+        assert worker.app.conf.producer_compression_type == expected
+        # the aiokafka producer Faust builds from it (built, not started: no broker)
+        producer = asyncio.run(built(worker.app.producer))
+        assert producer._compression_type == expected
+
+
+async def built(producer: Any) -> Any:
+    return producer._new_producer()

@@ -35,6 +35,10 @@ def bad_inputs(message: Callable[..., RawMessage]) -> dict[str, RawMessage]:
         "wrong_type": message({"id": "wt", "text": ORDINARY, "source": 12}),
         "text_too_large": message({"id": "tl", "text": "a" * (LIMIT + 1)}),
         "key_mismatch": message({"id": "km", "text": ORDINARY}, key=b"other"),
+        "invalid_language": message({"id": "il", "text": ORDINARY, "language": "English!"}),
+        "unsupported_content_type": message(
+            {"id": "ct", "text": ORDINARY, "content_type": "application/pdf"}
+        ),
         "scoring_failed": message({"id": "sf", "text": f"{ORDINARY} {POISON}"}),
     }
 

@@ -1,4 +1,4 @@
-"""Stages 5 and 6: the decision and review records of DESIGN.md, and where each one goes."""
+"""Stages 7 and 8: the decision and review records of DESIGN.md, and where each one goes."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from models.article.assess import assess_batch
 from models.article.evidence_model import EvidenceClaimModel as ClaimModel
 from service.pipeline.decide import decision_record, review_record
 from service.pipeline.dedupe import Fresh, content_hash
+from service.pipeline.language import Language
 from service.pipeline.records import Article, DeadLetter, RawMessage
 from service.pipeline.route import Outgoing, route_dead_letter, route_decision
 from service.settings import Topics
 
 SCORED_AT = 1_700_000_000_250
+ENGLISH = Language("en", "detected", True)
 
 
 def contested(model: ClaimModel, message: Callable[..., RawMessage]) -> tuple:
@@ -31,7 +33,7 @@ def contested(model: ClaimModel, message: Callable[..., RawMessage]) -> tuple:
 
 def test_decision_record(model: ClaimModel, message: Callable[..., RawMessage]) -> None:
     item, assessment, raw = contested(model, message)
-    decision = decision_record(item, assessment, raw, SCORED_AT)
+    decision = decision_record(item, assessment, raw, SCORED_AT, ENGLISH)
     assert decision == {
         "article_id": "a1",
         "version": 2,
@@ -41,6 +43,8 @@ def test_decision_record(model: ClaimModel, message: Callable[..., RawMessage]) 
         "threshold": model.threshold,
         "flagged": True,
         "tier": assessment.tier,
+        "language": "en",
+        "language_source": "detected",
         "model": {"name": model.name, "version": model.version, "sha256": model.sha256},
         "source": {"topic": "articles", "partition": 3, "offset": raw.offset},
         "received_at_ms": 1_700_000_000_000,
@@ -53,7 +57,7 @@ def test_review_record_has_what_a_reviewer_needs(
     model: ClaimModel, message: Callable[..., RawMessage]
 ) -> None:
     item, assessment, raw = contested(model, message)
-    review = review_record(item, assessment, raw, SCORED_AT)
+    review = review_record(item, assessment, raw, SCORED_AT, ENGLISH)
     assert {
         k: review[k] for k in ("article_id", "title", "source", "url", "flagged", "version")
     } == {
@@ -78,6 +82,7 @@ def test_review_record_has_what_a_reviewer_needs(
         250,
     )
     assert review["text"] == CONTESTED
+    assert (review["language"], review["language_source"]) == ("en", "detected")
     for cue in review["signals"]:
         assert CONTESTED[cue["start"] : cue["end"]] == cue["text"]
         assert {"category", "sentence"} <= cue.keys()
@@ -92,14 +97,14 @@ def test_review_record_has_what_a_reviewer_needs(
 
 def test_latency_never_negative(model: ClaimModel, message: Callable[..., RawMessage]) -> None:
     item, assessment, raw = contested(model, message)
-    assert decision_record(item, assessment, raw, 0)["latency_ms"] == 0
+    assert decision_record(item, assessment, raw, 0, ENGLISH)["latency_ms"] == 0
 
 
 def test_routes(model: ClaimModel, message: Callable[..., RawMessage]) -> None:
     topics = Topics()
     item, assessment, raw = contested(model, message)
-    decision = decision_record(item, assessment, raw, SCORED_AT)
-    review = review_record(item, assessment, raw, SCORED_AT)
+    decision = decision_record(item, assessment, raw, SCORED_AT, ENGLISH)
+    review = review_record(item, assessment, raw, SCORED_AT, ENGLISH)
     flagged = route_decision(topics, decision, review)
     assert [(o.topic, o.key, o.source_partition) for o in flagged] == [
         ("articles.scored", b"a1", 3),

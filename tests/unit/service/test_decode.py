@@ -65,3 +65,14 @@ def test_not_json_is_invalid_json(value: bytes) -> None:
 def test_json_that_is_not_an_object(value: bytes, kind: str) -> None:
     error = rejected(value)
     assert (error.code, error.detail) == ("not_an_object", f"expected a JSON object, got {kind}")
+
+
+def test_a_utf8_byte_order_mark_before_the_json_is_tolerated() -> None:
+    value = b'\xef\xbb\xbf{"id": "bom", "text": "caf\xc3\xa9"}'
+    assert decode(value, LIMIT) == {"id": "bom", "text": "café"}
+
+
+def test_only_a_leading_mark_is_tolerated() -> None:
+    assert rejected(b'{"id": "a"}\xef\xbb\xbf').code == "invalid_json"
+    assert rejected(b'\xef\xbb\xbf\xef\xbb\xbf{"id": "a"}').code == "invalid_json"
+    assert rejected(b"\xef\xbb\xbf").code == "invalid_json"

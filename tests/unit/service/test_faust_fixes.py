@@ -235,4 +235,85 @@ def test_with_the_fix_windows_follow_the_wall_clock() -> None:
 def test_the_worker_app_uses_the_read_committed_consumer(tmp_path: Path, guarantee: str) -> None:
     settings = Settings(processing_guarantee=guarantee, home=tmp_path, data_dir=tmp_path / "d")
     worker = build_app(settings, ModelHolder(None), new_metrics(settings))
-    assert worker.app.transport.Consumer is ReadCommittedConsumer
+    assert issubclass(worker.app.transport.Consumer, ReadCommittedConsumer)
+
+
+# 8. Decode errors with their place --------------------------------------------------
+
+
+def record_batches(corrupt_second: bool) -> bytes:
+    """Two record batches of one partition, offsets 0-2 and 3-5; the second's CRC broken."""
+    from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+    batches = []
+    for first in (0, 3):
+        builder = DefaultRecordBatchBuilder(
+            magic=2, compression_type=0, is_transactional=0, producer_id=-1,
+            producer_epoch=-1, base_sequence=-1, batch_size=1 << 20,
+        )  # fmt: skip
+        for offset in range(3):
+            builder.append(offset, timestamp=None, key=b"k", value=b"v%d" % (first + offset),
+                           headers=[])  # fmt: skip
+        data = bytearray(builder.build())
+        data[0:8] = first.to_bytes(8, "big")  # the batch's base offset
+        batches.append(data)
+    if corrupt_second:
+        batches[1][-1] ^= 0xFF  # a flipped bit in the last record: the CRC no longer matches
+    return b"".join(batches)
+
+
+def partition_records(cls: type, data: bytes, fetch_offset: int = 0) -> Any:
+    from aiokafka.record.memory_records import MemoryRecords
+    from aiokafka.structs import TopicPartition
+
+    tp = TopicPartition("articles", 2)
+    return cls(tp, MemoryRecords(data), [], fetch_offset, None, None, True, "read_committed")
+
+
+def plain_partition_records() -> type:
+    """aiokafka's own class (building a worker app puts the fix in its place)."""
+    from service.worker.faust_fixes import _LocatedRecords
+
+    return _LocatedRecords.__bases__[0]
+
+
+def test_plain_aiokafka_raises_a_decode_error_that_names_no_offset() -> None:
+    from aiokafka.errors import CorruptRecordException
+
+    plain = plain_partition_records()
+
+    assert [m.value for m in partition_records(plain, record_batches(False))] == [
+        b"v0", b"v1", b"v2", b"v3", b"v4", b"v5",
+    ]  # fmt: skip
+    records = partition_records(plain, record_batches(True))
+    assert [next(records).value for _ in range(3)] == [b"v0", b"v1", b"v2"]
+    with pytest.raises(CorruptRecordException) as caught:
+        next(records)
+    assert "3" not in str(caught.value).replace("partition=2", "")
+
+
+def test_with_the_fix_a_decode_error_names_its_partition_and_offset() -> None:
+    from aiokafka.consumer import fetcher
+    from aiokafka.errors import CorruptRecordException
+
+    from service.worker.faust_fixes import UndecodableBatch, locate_decode_errors
+
+    locate_decode_errors()
+    located = fetcher.PartitionRecords
+    assert located is not plain_partition_records()
+    assert issubclass(located, plain_partition_records())
+    # the good batch before the bad one is handed out, and the fetch ends there ...
+    records = partition_records(located, record_batches(True))
+    assert [record.value for record in records] == [b"v0", b"v1", b"v2"]
+    assert records.next_fetch_offset == 3
+    # ... so that the next fetch starts at the bad batch, which raises at once
+    again = partition_records(located, record_batches(True), fetch_offset=3)
+    with pytest.raises(UndecodableBatch) as caught:
+        next(again)
+    error = caught.value
+    assert (error.tp.topic, error.tp.partition, error.offset) == ("articles", 2, 3)
+    assert isinstance(error.cause, CorruptRecordException)
+    assert str(error) == (
+        "articles[2] at offset 3: CorruptRecordException: Invalid CRC -"
+        " TopicPartition(topic='articles', partition=2)"
+    )

@@ -52,7 +52,7 @@ def test_a_batch_for_another_model_is_refused_in_the_child(
     message: Callable[..., RawMessage],
 ) -> None:
     with pytest.raises(RuntimeError, match="batch wants"):
-        _score_in_child(accept(batch(message), {}, LIMIT), "f" * 64, None, TOPICS)
+        _score_in_child(accept(batch(message), {}, LIMIT), "f" * 64, None, TOPICS, ("en",))
 
 
 def test_unknown_modes_are_refused() -> None:
