@@ -15,6 +15,10 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
    consumer state (no public accessor exists).
 6. :func:`event_context` — write a table under a chosen event's partition.
 7. :func:`wall_clock_windows` — windowed tables filed by the wall clock.
+8. :func:`no_current_event` — read a table across all its partitions.
+9. :func:`delete_in_partition` and :func:`forget_locally` — delete a table key outside
+   any event.
+10. :func:`rocksdb_table` — one table on disk while the others stay in memory.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -205,3 +209,77 @@ def wall_clock_windows(app: faust.App, name: str, window_s: float) -> Any:
 def wall_clock(event: Any = None) -> float:
     """The time a windowed count is filed under: when the worker counted it."""
     return time.time()
+
+
+# 8. Table reads across partitions --------------------------------------------------
+
+
+@contextlib.contextmanager
+def no_current_event() -> Iterator[None]:
+    """Run without a current event, so that a table read looks in every partition.
+
+    Inside an event, Faust's RocksDB store (``faust.stores.rocksdb.Store._get``)
+    looks a key up only in the database of the current event's partition. The
+    agent dedupes a whole batch at once, after the stream iterator has set the
+    current event to the batch's last message, so the other partitions' articles
+    would be looked up in the wrong database and never found: duplicates scored
+    again. Without a current event the store asks every partition's bloom filter.
+    The in-memory store has one dictionary and is indifferent.
+    """
+    token = _current_event.set(None)
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+# 9. Deleting outside an event -------------------------------------------------------
+
+
+def delete_in_partition(table: Any, key: Any, partition: int | None) -> None:
+    """Remove ``key`` from ``table`` here and tombstone it in changelog ``partition``.
+
+    Faust's ``del table[key]`` takes the changelog partition from the current
+    event (``Table.on_key_del`` → ``partition_for_key``) and raises outside a
+    stream. The dedupe window's sweep runs in a timer, so it removes the key from
+    the store and sends the tombstone (value None: compaction then drops the key
+    from the changelog topic) to the partition it names. With ``partition`` None,
+    the partition the in-memory store recorded when it recovered the key is used;
+    if there is none, the key is only forgotten here.
+    """
+    if partition is None:
+        partition = getattr(table.data, "_key_partition", {}).get(key)
+    forget_locally(table, key)
+    if partition is not None:
+        table.send_changelog(partition, key, None, value_serializer="raw")
+
+
+def forget_locally(table: Any, key: Any) -> None:
+    """Remove ``key`` from this worker's copy of ``table`` only (no changelog record).
+
+    The in-memory store also remembers the partition of every key it recovered
+    (``_key_partition``), which only a tombstone read from the changelog would
+    clear: cleared here as well, or it would keep every recovered id.
+    """
+    store = table.data
+    with no_current_event(), contextlib.suppress(KeyError):
+        del store[key]
+    key_partition = getattr(store, "_key_partition", None)
+    if key_partition is not None:
+        key_partition.pop(key, None)
+
+
+# 10. A table's own store ------------------------------------------------------------
+
+
+def rocksdb_table(app: faust.App, name: str, **kwargs: Any) -> Any:
+    """A table in Faust's RocksDB store (``options`` pick the driver), in an app
+    whose other tables stay in its default store.
+
+    Faust ignores ``app.Table(..., store="rocksdb://")``: yarl's URL of it is
+    falsy, so ``Collection._new_store`` falls back to ``app.conf.store``; and
+    ``rocksdb:///`` names databases at the root of the file system. A URL whose
+    path is the table's name, ``rocksdb:NAME``, gives the databases Faust makes for
+    an app-wide ``rocksdb://``: ``tabledir/NAME-<partition>.db``.
+    """
+    return app.Table(name, store=f"rocksdb:{name}", **kwargs)

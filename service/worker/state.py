@@ -33,3 +33,4 @@ class Worker:
     source_scored: Any  # windowed Faust tables: source -> count
     source_flagged: Any
     health: dict[str, float] = field(default_factory=dict)
+    data_dir: Any = None  # the claimed local_state.DataDir holding the tables on disk
