@@ -65,9 +65,7 @@ def accept(
         except Rejected as rejected:
             result.rejected.append(DeadLetter(message, rejected.code, rejected.detail))
     by_article = {id(article): message for article, message in valid}
-    fresh, duplicates = split_duplicates(
-        [article for article, _ in valid], seen, window, now
-    )
+    fresh, duplicates = split_duplicates([article for article, _ in valid], seen, window, now)
     result.fresh = fresh
     result.origins = [by_article[id(item.article)] for item in fresh]
     result.duplicates = [(article, by_article[id(article)]) for article in duplicates]
