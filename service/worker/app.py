@@ -16,7 +16,7 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from service.pipeline.records import ERROR_CODES
 from service.settings import Settings
 from service.worker.agent import register_agent
-from service.worker.faust_fixes import rocksdb_table, use_read_committed, wall_clock_windows
+from service.worker.faust_fixes import rocksdb_store, use_read_committed, wall_clock_windows
 from service.worker.local_state import claim_data_dir
 from service.worker.metrics import ClaimwatchMetrics
 from service.worker.model_reload import ModelHolder
@@ -30,6 +30,7 @@ TIERS = ("high", "medium", "low")
 # by hundreds of MB before it levels off; entries are ~200 bytes, so small write
 # buffers flush often enough, and a bloom filter of 10 bits per key (~1% false
 # positives, Faust's default is 3) spares a disk read for almost every new id.
+SEEN_SEGMENT_MAX_S = 24 * 3600.0
 ROCKSDICT_OPTIONS = {
     "driver": "rocksdict",
     "write_buffer_size": 2 * 1024 * 1024,
@@ -140,6 +141,17 @@ def seen_table(app: faust.App, settings: Settings) -> Any:
     since the worker last ran, and the ids need not fit in memory. ``memory``: the
     whole table is rebuilt from its changelog at every start.
     """
+    # Compaction (dropping tombstoned and superseded ids) works on closed segments
+    # only; at the default segment.ms (7 days) the open one would keep a week of
+    # writes whatever the window.
+    segment_s = min(settings.dedupe_window_s, SEEN_SEGMENT_MAX_S)
+    topic = {"segment.ms": str(int(segment_s * 1000))}
     if settings.table_store == "rocksdict":
-        return rocksdb_table(app, "seen-articles", default=None, options=dict(ROCKSDICT_OPTIONS))
-    return app.Table("seen-articles", default=None, store="memory://")
+        return app.Table(
+            "seen-articles",
+            default=None,
+            store=rocksdb_store(),
+            options=dict(ROCKSDICT_OPTIONS),
+            extra_topic_configs=topic,
+        )
+    return app.Table("seen-articles", default=None, store="memory://", extra_topic_configs=topic)

@@ -18,7 +18,7 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 8. :func:`no_current_event` — read a table across all its partitions.
 9. :func:`delete_in_partition` and :func:`forget_locally` — delete a table key outside
    any event.
-10. :func:`rocksdb_table` — one table on disk while the others stay in memory.
+10. :func:`rocksdb_store` — a table on disk while the others stay in memory.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -202,7 +202,13 @@ def wall_clock_windows(app: faust.App, name: str, window_s: float) -> Any:
     1970 window while ``items().now()`` reads today's (robinhood/faust PR #199).
     """
     size = timedelta(seconds=window_s)
-    table: Any = app.Table(name, default=int).tumbling(size, expires=size * 2, key_index=True)
+    # Faust's changelog of a windowed table deletes records older than ``expires``,
+    # but Kafka deletes only whole closed segments, and at the default segment.ms
+    # (7 days) the open one holds every write of the week: a restart would replay it
+    # all. Segments of one window bound the replay to about three windows.
+    rolled = {"segment.ms": str(int(window_s * 1000))}
+    table: Any = app.Table(name, default=int, extra_topic_configs=rolled)
+    table = table.tumbling(size, expires=size * 2, key_index=True)
     return table.relative_to(wall_clock)
 
 
@@ -272,14 +278,22 @@ def forget_locally(table: Any, key: Any) -> None:
 # 10. A table's own store ------------------------------------------------------------
 
 
-def rocksdb_table(app: faust.App, name: str, **kwargs: Any) -> Any:
-    """A table in Faust's RocksDB store (``options`` pick the driver), in an app
-    whose other tables stay in its default store.
+# Truthy (it has a query), and without a path, so each table's store names its
+# databases after the table, as Faust's app-wide ``rocksdb://`` does.
+ROCKSDB_STORE = "rocksdb:?driver=rocksdict"
+
+
+def rocksdb_store() -> str:
+    """The ``store=`` URL that puts a table in Faust's RocksDB store (its ``options``
+    pick the driver), in an app whose other tables stay in its default store.
 
     Faust ignores ``app.Table(..., store="rocksdb://")``: yarl's URL of it is
-    falsy, so ``Collection._new_store`` falls back to ``app.conf.store``; and
-    ``rocksdb:///`` names databases at the root of the file system. A URL whose
-    path is the table's name, ``rocksdb:NAME``, gives the databases Faust makes for
-    an app-wide ``rocksdb://``: ``tabledir/NAME-<partition>.db``.
+    falsy, so ``Collection._new_store`` falls back to ``app.conf.store``. A URL
+    with a path (``rocksdb:NAME``) names the databases, and a clone of the table
+    (a windowed table's key index is one) would open the same ones (RocksDB: "lock
+    hold by current process"); a host (``rocksdb://x``) makes Faust put them at the
+    root of the file system. A URL with only a query has neither problem: the
+    databases are ``tabledir/<table name>-<partition>.db``, as with an app-wide
+    ``rocksdb://``.
     """
-    return app.Table(name, store=f"rocksdb:{name}", **kwargs)
+    return ROCKSDB_STORE

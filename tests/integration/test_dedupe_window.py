@@ -71,7 +71,9 @@ def test_a_repeat_is_skipped_within_the_window_and_scored_again_after_it(
     tmp_path: Path,
 ) -> None:
     create_topics(partitions=1)  # one partition: a marker decided means all before it were
-    settings = replace(broker_settings, dedupe_window_s=WINDOW_S, table_store=store)
+    settings = replace(
+        broker_settings, topic_partitions=1, dedupe_window_s=WINDOW_S, table_store=store
+    )
     reader = TopicReader(settings, [settings.topic_scored])
     worker = WorkerProcess(settings, tmp_path / "logs").start()
     try:

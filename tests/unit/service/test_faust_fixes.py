@@ -32,7 +32,7 @@ from service.worker.faust_fixes import (
     event_context,
     manual_offsets,
     no_current_event,
-    rocksdb_table,
+    rocksdb_store,
     seek_partition,
     wall_clock_windows,
 )
@@ -257,7 +257,7 @@ def rocksdict_table(tmp_path: Path) -> Any:
         "fix8", broker="kafka://127.0.0.1:1", store="memory://", datadir=str(tmp_path),
         autodiscover=False, web_enabled=False,
     )  # fmt: skip
-    return rocksdb_table(app, "seen", default=None, options={"driver": "rocksdict"})
+    return app.Table("seen", default=None, store=rocksdb_store(), options={"driver": "rocksdict"})
 
 
 def test_plain_faust_rocksdb_reads_only_the_current_events_partition(tmp_path: Path) -> None:
