@@ -197,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", default=None, help="use this Kafka instead of our own")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
-        "--nice", type=int, default=10, help="run below other work: the cores are shared"
+        "--nice",
+        type=int,
+        default=0,
+        help="run below other work on shared cores (restart times then depend on that work)",
     )
     args = parser.parse_args(argv)
     os.nice(args.nice)  # the broker and the workers inherit it
