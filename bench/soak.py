@@ -111,8 +111,13 @@ def soak(settings: Settings, work: Path, articles: int, restarts_at: list[int]) 
                 if decided >= articles:
                     break
                 count = min(CHUNK, articles - decided)
-                send(settings, [article_line(n) for n in range(decided, decided + count)])
+                lines = [article_line(n) for n in range(decided, decided + count)]
+                chunk_started = time.monotonic()
+                send(settings, lines)
                 decisions.wait_for(decided + count, 600)
+                result.setdefault("chunks", []).append(
+                    {"articles": count, "seconds": time.monotonic() - chunk_started}
+                )
                 decided += count
                 sample(worker, decided, result)
         worker.stop()
@@ -147,6 +152,11 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
     restarts = {r["articles"]: r["ready_s"] for r in result["restarts"]}
     top = max(rss)
     out: dict[str, Any] = {"last_articles": top}
+    chunks = result.get("chunks", [])
+    if chunks:  # produced and decided, chunk by chunk, restarts left out
+        out["articles_per_s"] = sum(c["articles"] for c in chunks) / sum(
+            c["seconds"] for c in chunks
+        )
     if 50_000 in rss:
         out["rss_last_over_50k"] = rss[top] / rss[50_000]
     if 0 in restarts and len(restarts) > 1:
