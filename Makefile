@@ -2,7 +2,7 @@
 PY      ?= .venv/bin/python
 CW      ?= .venv/bin/claimwatch
 
-.PHONY: help install test test-quick lint run stop bench
+.PHONY: help install test test-quick lint run stop bench soak
 
 help:
 	@echo "make install     create .venv and install claimwatch with dev tools"
@@ -12,6 +12,7 @@ help:
 	@echo "make test-quick  unit tests only, no broker"
 	@echo "make lint        ruff + mypy"
 	@echo "make bench       throughput/latency/scale benchmarks (prints a table, writes bench/results/)"
+	@echo "make soak        one worker through 300k distinct articles: RSS and restart time (~15 min)"
 
 .venv/bin/claimwatch:
 	python3 -m venv .venv
@@ -31,6 +32,9 @@ lint: install
 
 bench: install
 	$(PY) -m bench.run
+
+soak: install
+	$(PY) -m bench.soak
 
 LOCAL   ?= .local
 

@@ -22,6 +22,11 @@ SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 # Codecs of the worker's outputs: Kafka's five (librdkafka and the Java client name them so).
 COMPRESSION_TYPES = ("none", "gzip", "snappy", "lz4", "zstd")
+TABLE_STORES = ("rocksdict", "memory")  # where the dedupe table lives (service/worker/app.py)
+# A week: wire services re-send and correct stories over days (a re-send after a
+# week is rare and scoring it again costs one decision), while at 500k articles a
+# day a week is ~3.5M ids, which the disk-backed store keeps off the heap.
+DEFAULT_DEDUPE_WINDOW_S = 7 * 24 * 3600.0
 
 
 def default_home() -> Path:
@@ -83,6 +88,9 @@ class Settings:
     # languages the model scores (comma-separated ISO 639-1 codes); others are skipped
     languages: str = "en"
     data_dir: Path | None = None
+    # an id not decided within this long counts as new (service/pipeline/dedupe.py)
+    dedupe_window_s: float = DEFAULT_DEDUPE_WINDOW_S
+    table_store: str = "rocksdict"  # or "memory": the dedupe table's store
     log_format: str = "text"
     log_level: str = "INFO"
     source_stats_window_s: float = 3600.0
@@ -141,6 +149,12 @@ class Settings:
             )
         if self.scoring not in SCORING_MODES:
             raise ConfigError(f"{PREFIX}SCORING must be process or thread, not {self.scoring!r}")
+        if self.table_store not in TABLE_STORES:
+            raise ConfigError(
+                f"{PREFIX}TABLE_STORE must be rocksdict or memory, not {self.table_store!r}"
+            )
+        if not self.dedupe_window_s > 0:
+            raise ConfigError(f"{PREFIX}DEDUPE_WINDOW_S must be more than 0 seconds")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"{PREFIX}THRESHOLD must be between 0 and 1, not {self.threshold}")
         if self.startup_timeout_s <= 0:

@@ -16,7 +16,7 @@ from typing import Any
 from models.article.assess import ArticleModel
 from service.pipeline.decide import decision_record, review_record, skipped_record
 from service.pipeline.decode import decode
-from service.pipeline.dedupe import Fresh, split_duplicates
+from service.pipeline.dedupe import FOREVER, Fresh, Window, split_duplicates
 from service.pipeline.language import Language, language_of
 from service.pipeline.readable import readable
 from service.pipeline.records import (
@@ -58,9 +58,14 @@ class Routed:
 
 
 def accept(
-    messages: list[RawMessage], seen: MutableMapping[str, Any], max_text_bytes: int
+    messages: list[RawMessage],
+    seen: MutableMapping[str, Any],
+    max_text_bytes: int,
+    window: Window = FOREVER,
+    now: float = 0.0,
 ) -> Accepted:
-    """Decode, validate and dedupe; nothing here raises for bad input."""
+    """Decode, validate and dedupe (against ``seen`` within ``window`` at ``now``);
+    nothing here raises for bad input."""
     result = Accepted()
     valid: list[tuple[Article, RawMessage]] = []
     for message in messages:
@@ -70,7 +75,7 @@ def accept(
         except Rejected as rejected:
             result.rejected.append(DeadLetter(message, rejected.code, rejected.detail))
     by_article = {id(article): message for article, message in valid}
-    fresh, duplicates = split_duplicates([article for article, _ in valid], seen)
+    fresh, duplicates = split_duplicates([article for article, _ in valid], seen, window, now)
     result.fresh = fresh
     result.origins = [by_article[id(item.article)] for item in fresh]
     result.duplicates = [(article, by_article[id(article)]) for article in duplicates]

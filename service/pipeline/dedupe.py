@@ -2,13 +2,21 @@
 
 Same id and same content hash → duplicate (skipped, counted). Same id with new
 content → scored again as the next version. The memory is any mutable mapping of
-id → ``{"hash", "version"}``: a Faust table in the worker (changelog-backed, so it
-survives restarts and rebalances), a dict in tests.
+id → ``{"hash", "version", "at"}`` (``at``: when it was decided, epoch seconds): a
+Faust table in the worker (changelog-backed, so it survives restarts and
+rebalances), a dict in tests.
+
+The memory is bounded by a :class:`Window`: an id last decided longer ago than the
+window counts as never seen, so an article re-sent after it is scored again, as if
+new (version 1: the version count is forgotten with the rest). The worker also
+removes such entries from its table (``service/worker/expiry.py``), so neither
+memory nor the table's changelog grows with all of history.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +34,30 @@ def content_hash(article: Article) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """How long a decided id is remembered, in seconds (``inf``: for ever)."""
+
+    seconds: float = math.inf
+
+    def holds(self, entry: Any, now: float) -> bool:
+        """Whether a table entry was decided within the window before ``now``.
+
+        An entry without a decision time (written before the window existed) counts
+        as decided at the epoch: under a finite window it has expired.
+        """
+        if not isinstance(entry, dict):
+            return False
+        try:
+            at = float(entry.get("at", 0.0))
+        except (TypeError, ValueError):
+            at = 0.0
+        return now - at < self.seconds
+
+
+FOREVER = Window()
+
+
+@dataclass(frozen=True, slots=True)
 class Fresh:
     """An article to score, with its content hash and version (1 = first seen)."""
 
@@ -35,15 +67,21 @@ class Fresh:
 
 
 def split_duplicates(
-    articles: list[Article], seen: MutableMapping[str, Any]
+    articles: list[Article],
+    seen: MutableMapping[str, Any],
+    window: Window = FOREVER,
+    now: float = 0.0,
 ) -> tuple[list[Fresh], list[Article]]:
-    """Partition a batch into (to score, duplicates); repeats inside the batch count too."""
+    """Partition a batch into (to score, duplicates); repeats inside the batch count too.
+
+    Entries of ``seen`` older than ``window`` at ``now`` are ignored, as if absent.
+    """
     fresh: list[Fresh] = []
     duplicates: list[Article] = []
     pending: dict[str, tuple[str, int]] = {}
     for article in articles:
         digest = content_hash(article)
-        previous = pending.get(article.id) or _known(seen.get(article.id))
+        previous = pending.get(article.id) or _known(seen.get(article.id), window, now)
         if previous and previous[0] == digest:
             duplicates.append(article)
             continue
@@ -53,13 +91,25 @@ def split_duplicates(
     return fresh, duplicates
 
 
-def remember(fresh: list[Fresh], seen: MutableMapping[str, Any]) -> None:
-    """Record decided articles; call only after their outputs are acknowledged."""
+def remember(
+    fresh: list[Fresh],
+    seen: MutableMapping[str, Any],
+    now: float = 0.0,
+    partition: int | None = None,
+) -> None:
+    """Record decided articles at ``now``; call only after their outputs are acknowledged.
+
+    ``partition`` (the worker's input partition) is kept in the entry so that the
+    entry can later be removed from the right part of the table.
+    """
     for item in fresh:
-        seen[item.article.id] = {"hash": item.content_hash, "version": item.version}
+        entry: dict[str, Any] = {"hash": item.content_hash, "version": item.version, "at": now}
+        if partition is not None:
+            entry["p"] = partition
+        seen[item.article.id] = entry
 
 
-def _known(entry: Any) -> tuple[str, int] | None:
-    if isinstance(entry, dict) and "hash" in entry:
+def _known(entry: Any, window: Window, now: float) -> tuple[str, int] | None:
+    if isinstance(entry, dict) and "hash" in entry and window.holds(entry, now):
         return str(entry["hash"]), int(entry.get("version", 1))
     return None

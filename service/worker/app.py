@@ -17,7 +17,12 @@ from service.pipeline.language import known_languages
 from service.pipeline.records import ERROR_CODES
 from service.settings import Settings
 from service.worker.agent import register_agent
-from service.worker.faust_fixes import use_claimwatch_consumer, wall_clock_windows
+from service.worker.faust_fixes import (
+    rocksdb_store,
+    use_claimwatch_consumer,
+    wall_clock_windows,
+)
+from service.worker.local_state import claim_data_dir
 from service.worker.metrics import ClaimwatchMetrics
 from service.worker.model_reload import ModelHolder
 from service.worker.scorer import Scorer
@@ -26,6 +31,19 @@ from service.worker.undecodable import UndecodableBatches
 from service.worker.web import register_views
 
 TIERS = ("high", "medium", "low")
+# RocksDB options of the dedupe table, per partition database. Faust's defaults
+# (64 MB write buffers, 3 of them, a 2 GB block cache) let one worker's memory grow
+# by hundreds of MB before it levels off; entries are ~200 bytes, so small write
+# buffers flush often enough, and a bloom filter of 10 bits per key (~1% false
+# positives, Faust's default is 3) spares a disk read for almost every new id.
+SEEN_SEGMENT_MAX_S = 24 * 3600.0
+ROCKSDICT_OPTIONS = {
+    "driver": "rocksdict",
+    "write_buffer_size": 2 * 1024 * 1024,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 4 * 1024 * 1024,
+    "bloom_filter_size": 10,
+}
 # Under the broker's default message.max.bytes (~1 MB), which caps a record batch.
 PRODUCER_BATCH_BYTES = 512 * 1024
 
@@ -78,14 +96,13 @@ def new_metrics(settings: Settings) -> ClaimwatchMetrics:
 
 def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetrics) -> Worker:
     """A configured Faust app with the scoring agent registered."""
-    data_dir = settings.data_dir or settings.home / "worker" / settings.app_id
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = claim_data_dir(settings.data_dir or settings.home / "worker" / settings.app_id)
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
         broker_credentials=broker_credentials(settings),
         store="memory://",
-        datadir=str(data_dir),
+        datadir=str(data_dir.path),
         autodiscover=False,
         web_enabled=True,
         web_bind=settings.web_host,
@@ -123,11 +140,35 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         scorer=Scorer(settings.scoring),
         # acks=False: the agent commits this topic's offsets itself (service/worker/agent.py)
         articles=_raw_topic(app, settings.topic_articles, acks=False),
-        seen=app.Table("seen-articles", default=None),
+        seen=seen_table(app, settings),
         source_scored=wall_clock_windows(app, "source-scored", window),
         source_flagged=wall_clock_windows(app, "source-flagged", window),
         undecodable=undecodable,
     )
+    worker.data_dir = data_dir
     register_agent(worker)
     register_views(worker)
     return worker
+
+
+def seen_table(app: faust.App, settings: Settings) -> Any:
+    """The dedupe table, in the store ``CLAIMWATCH_TABLE_STORE`` names.
+
+    ``rocksdict``: on local disk, so a restart replays only the changelog written
+    since the worker last ran, and the ids need not fit in memory. ``memory``: the
+    whole table is rebuilt from its changelog at every start.
+    """
+    # Compaction (dropping tombstoned and superseded ids) works on closed segments
+    # only; at the default segment.ms (7 days) the open one would keep a week of
+    # writes whatever the window.
+    segment_s = min(settings.dedupe_window_s, SEEN_SEGMENT_MAX_S)
+    topic = {"segment.ms": str(int(segment_s * 1000))}
+    if settings.table_store == "rocksdict":
+        return app.Table(
+            "seen-articles",
+            default=None,
+            store=rocksdb_store(),
+            options=dict(ROCKSDICT_OPTIONS),
+            extra_topic_configs=topic,
+        )
+    return app.Table("seen-articles", default=None, store="memory://", extra_topic_configs=topic)

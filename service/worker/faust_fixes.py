@@ -19,6 +19,10 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 7. :func:`wall_clock_windows` — windowed tables filed by the wall clock.
 8. :func:`locate_decode_errors` — aiokafka's decode errors say which partition and
    offset they come from.
+9. :func:`no_current_event` — read a table across all its partitions.
+10. :func:`delete_in_partition` and :func:`forget_locally` — delete a table key outside
+   any event.
+11. :func:`rocksdb_store` — a table on disk while the others stay in memory.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -241,7 +245,13 @@ def wall_clock_windows(app: faust.App, name: str, window_s: float) -> Any:
     1970 window while ``items().now()`` reads today's (robinhood/faust PR #199).
     """
     size = timedelta(seconds=window_s)
-    table: Any = app.Table(name, default=int).tumbling(size, expires=size * 2, key_index=True)
+    # Faust's changelog of a windowed table deletes records older than ``expires``,
+    # but Kafka deletes only whole closed segments, and at the default segment.ms
+    # (7 days) the open one holds every write of the week: a restart would replay it
+    # all. Segments of one window bound the replay to about three windows.
+    rolled = {"segment.ms": str(int(window_s * 1000))}
+    table: Any = app.Table(name, default=int, extra_topic_configs=rolled)
+    table = table.tumbling(size, expires=size * 2, key_index=True)
     return table.relative_to(wall_clock)
 
 
@@ -307,3 +317,85 @@ def locate_decode_errors() -> None:
     subclass that only re-raises with a location changes nothing else.
     """
     aiokafka_fetcher.PartitionRecords = _LocatedRecords
+
+
+# 9. Table reads across partitions --------------------------------------------------
+
+
+@contextlib.contextmanager
+def no_current_event() -> Iterator[None]:
+    """Run without a current event, so that a table read looks in every partition.
+
+    Inside an event, Faust's RocksDB store (``faust.stores.rocksdb.Store._get``)
+    looks a key up only in the database of the current event's partition. The
+    agent dedupes a whole batch at once, after the stream iterator has set the
+    current event to the batch's last message, so the other partitions' articles
+    would be looked up in the wrong database and never found: duplicates scored
+    again. Without a current event the store asks every partition's bloom filter.
+    The in-memory store has one dictionary and is indifferent.
+    """
+    token = _current_event.set(None)
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+# 10. Deleting outside an event -------------------------------------------------------
+
+
+def delete_in_partition(table: Any, key: Any, partition: int | None) -> None:
+    """Remove ``key`` from ``table`` here and tombstone it in changelog ``partition``.
+
+    Faust's ``del table[key]`` takes the changelog partition from the current
+    event (``Table.on_key_del`` → ``partition_for_key``) and raises outside a
+    stream. The dedupe window's sweep runs in a timer, so it removes the key from
+    the store and sends the tombstone (value None: compaction then drops the key
+    from the changelog topic) to the partition it names. With ``partition`` None,
+    the partition the in-memory store recorded when it recovered the key is used;
+    if there is none, the key is only forgotten here.
+    """
+    if partition is None:
+        partition = getattr(table.data, "_key_partition", {}).get(key)
+    forget_locally(table, key)
+    if partition is not None:
+        table.send_changelog(partition, key, None, value_serializer="raw")
+
+
+def forget_locally(table: Any, key: Any) -> None:
+    """Remove ``key`` from this worker's copy of ``table`` only (no changelog record).
+
+    The in-memory store also remembers the partition of every key it recovered
+    (``_key_partition``), which only a tombstone read from the changelog would
+    clear: cleared here as well, or it would keep every recovered id.
+    """
+    store = table.data
+    with no_current_event(), contextlib.suppress(KeyError):
+        del store[key]
+    key_partition = getattr(store, "_key_partition", None)
+    if key_partition is not None:
+        key_partition.pop(key, None)
+
+
+# 11. A table's own store ------------------------------------------------------------
+
+
+# Truthy (it has a query), and without a path, so each table's store names its
+# databases after the table, as Faust's app-wide ``rocksdb://`` does.
+ROCKSDB_STORE = "rocksdb:?driver=rocksdict"
+
+
+def rocksdb_store() -> str:
+    """The ``store=`` URL that puts a table in Faust's RocksDB store (its ``options``
+    pick the driver), in an app whose other tables stay in its default store.
+
+    Faust ignores ``app.Table(..., store="rocksdb://")``: yarl's URL of it is
+    falsy, so ``Collection._new_store`` falls back to ``app.conf.store``. A URL
+    with a path (``rocksdb:NAME``) names the databases, and a clone of the table
+    (a windowed table's key index is one) would open the same ones (RocksDB: "lock
+    hold by current process"); a host (``rocksdb://x``) makes Faust put them at the
+    root of the file system. A URL with only a query has neither problem: the
+    databases are ``tabledir/<table name>-<partition>.db``, as with an app-wide
+    ``rocksdb://``.
+    """
+    return ROCKSDB_STORE

@@ -59,6 +59,7 @@ DOMAIN_METRICS: tuple[str, ...] = (
     "claimwatch_decisions_total",
     "claimwatch_dead_letters_total",
     "claimwatch_duplicates_skipped_total",
+    "claimwatch_dedupe_expired_total",
     "claimwatch_batch_failures_total",
     "claimwatch_events_handed_back_total",
     "claimwatch_offset_gaps_total",
@@ -193,6 +194,11 @@ class ClaimwatchMetrics:
             "Articles skipped because their id was already decided.",
             registry=r,
         )
+        self._dedupe_expired = Counter(
+            "claimwatch_dedupe_expired",
+            "Article ids the dedupe window forgot (removed from the table and its changelog).",
+            registry=r,
+        )
         self._batch_failures = Counter(
             "claimwatch_batch_failures",
             "Batches whose outputs could not be published; they stay uncommitted and are retried.",
@@ -317,6 +323,10 @@ class ClaimwatchMetrics:
     def duplicate_skipped(self, n: int = 1) -> None:
         """Count articles dropped by dedupe."""
         self._duplicates.inc(n)
+
+    def dedupe_expired(self, n: int) -> None:
+        """Count ids the dedupe window's sweep removed."""
+        self._dedupe_expired.inc(n)
 
     def batch_failed(self) -> None:
         """Count one batch whose outputs failed to publish (it will be retried)."""

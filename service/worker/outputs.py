@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from service.pipeline.batch import Routed, accept
-from service.pipeline.dedupe import remember
+from service.pipeline.dedupe import Window, remember
 from service.pipeline.records import RawMessage
 from service.pipeline.route import Outgoing
-from service.worker.faust_fixes import event_context
+from service.worker.faust_fixes import event_context, no_current_event
 from service.worker.state import Worker
 
 log = logging.getLogger("claimwatch.agent")
@@ -42,7 +42,9 @@ async def process_events(worker: Worker, events: Sequence[Any], commit: CommitEv
     """Score one batch of events, publish every outcome, then commit their offsets."""
     settings = worker.settings
     messages = [raw_message(event) for event in events]
-    accepted = accept(messages, worker.seen, settings.max_text_bytes)
+    window = Window(settings.dedupe_window_s)
+    with no_current_event():  # look each id up in every partition (faust_fixes 8)
+        accepted = accept(messages, worker.seen, settings.max_text_bytes, window, time.time())
     model = worker.holder.current
     routed: Routed = await worker.scorer.score_and_route(
         accepted, model, settings.threshold, settings.topics, settings.supported_languages
@@ -98,12 +100,13 @@ def _update_tables(worker: Worker, events: Sequence[Any], routed: Routed) -> Non
     over the batch first: one write per (partition, source), not one per article.
     """
     by_offset = {(e.message.partition, e.message.offset): e for e in events}
+    decided_at = time.time()
     counts: dict[tuple[int, str], list[Any]] = {}  # -> [scored, flagged, an event]
     for item, decision in zip(routed.decided, routed.decisions, strict=True):
         source = decision["source"]
         event = by_offset[(source["partition"], source["offset"])]
         with event_context(event):
-            remember([item], worker.seen)
+            remember([item], worker.seen, decided_at, source["partition"])
         if decision.get("skipped"):
             continue  # not scored: the per-source rates are of what the model read
         name = str(item.article.get("source") or "unknown")

@@ -35,3 +35,4 @@ class Worker:
     source_flagged: Any
     undecodable: UndecodableBatches
     health: dict[str, float] = field(default_factory=dict)
+    data_dir: Any = None  # the claimed local_state.DataDir holding the tables on disk

@@ -1,4 +1,5 @@
-"""Periodic work of the worker: loop heartbeat, model file watch, lag, source rates."""
+"""Periodic work of the worker: loop heartbeat, model file watch, lag, source rates,
+the dedupe window's sweep."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import signal
 import time
 
+from service.worker.expiry import sweep_interval, sweep_seen
 from service.worker.state import Worker
 from service.worker.web import source_stats, undecodable_partitions
 
@@ -33,6 +35,11 @@ def register_timers(worker: Worker) -> None:
             name: (s["scored"], s["flagged"]) for name, s in source_stats(worker)["sources"].items()
         }
         worker.metrics.update_source_rates(rates)
+
+    @app.timer(interval=sweep_interval(worker.settings.dedupe_window_s))
+    async def expire_dedupe_entries() -> None:
+        if not app.rebalancing:  # not while the table is being recovered
+            await sweep_seen(worker)
 
     @app.task
     async def install_sighup() -> None:

@@ -81,7 +81,7 @@ def test_names_follow_prometheus_conventions() -> None:
         assert name.startswith("claimwatch_")
         assert "_ms" not in name and "milliseconds" not in name
     counters = [n for n in DOMAIN_METRICS if n.endswith("_total")]
-    assert len(counters) == 11
+    assert len(counters) == 12
     for name in HISTOGRAMS:
         assert name in DOMAIN_METRICS
 

@@ -62,11 +62,23 @@ def test_overrides_win_over_environment() -> None:
         ),
         ("CLAIMWATCH_LANGUAGES", "english", "CLAIMWATCH_LANGUAGES must be comma-separated"),
         ("CLAIMWATCH_LANGUAGES", " , ", "CLAIMWATCH_LANGUAGES must be comma-separated"),
+        ("CLAIMWATCH_TABLE_STORE", "redis", "CLAIMWATCH_TABLE_STORE must be rocksdict or memory"),
+        ("CLAIMWATCH_DEDUPE_WINDOW_S", "0", "CLAIMWATCH_DEDUPE_WINDOW_S must be more than 0"),
+        ("CLAIMWATCH_DEDUPE_WINDOW_S", "nan", "CLAIMWATCH_DEDUPE_WINDOW_S must be more than 0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         Settings.from_env({name: value})
+
+
+def test_dedupe_window_and_table_store_defaults_and_variables() -> None:
+    default = Settings.from_env({})
+    assert default.dedupe_window_s == 7 * 24 * 3600 and default.table_store == "rocksdict"
+    chosen = Settings.from_env(
+        {"CLAIMWATCH_DEDUPE_WINDOW_S": "90", "CLAIMWATCH_TABLE_STORE": "memory"}
+    )
+    assert chosen.dedupe_window_s == 90.0 and chosen.table_store == "memory"
 
 
 def test_sasl_and_tls_settings_pass_through() -> None:

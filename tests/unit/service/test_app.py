@@ -35,3 +35,27 @@ def test_the_outputs_are_compressed_with_the_configured_codec(tmp_path: Path) ->
 
 async def built(producer: Any) -> Any:
     return producer._new_producer()
+
+
+def test_the_table_store_setting_picks_the_dedupe_tables_store(tmp_path: Path) -> None:
+    from faust.stores import memory, rocksdb
+
+    for store, kind in (("rocksdict", rocksdb.Store), ("memory", memory.Store)):
+        settings = Settings(home=tmp_path, data_dir=tmp_path / store, table_store=store)
+        worker = build_app(settings, ModelHolder(None), new_metrics(settings))
+        assert isinstance(worker.seen.data, kind)
+        assert isinstance(worker.source_scored.table.data, memory.Store)
+        assert worker.data_dir.path == tmp_path / store / "worker-0"
+        worker.data_dir.release()
+
+
+def test_changelog_segments_roll_so_that_compaction_and_retention_apply(tmp_path: Path) -> None:
+    settings = Settings(
+        home=tmp_path, data_dir=tmp_path / "d", dedupe_window_s=600, source_stats_window_s=60
+    )
+    worker = build_app(settings, ModelHolder(None), new_metrics(settings))
+    assert worker.seen.changelog_topic.config["segment.ms"] == "600000"
+    assert worker.source_scored.table.changelog_topic.config["segment.ms"] == "60000"
+    week = Settings(home=tmp_path, data_dir=tmp_path / "w")
+    worker = build_app(week, ModelHolder(None), new_metrics(week))
+    assert worker.seen.changelog_topic.config["segment.ms"] == str(24 * 3600 * 1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.pipeline.dedupe import content_hash, remember, split_duplicates
+from service.pipeline.dedupe import Window, content_hash, remember, split_duplicates
 from service.pipeline.records import Article
 
 
@@ -17,10 +17,10 @@ def test_first_sight_is_version_one_and_remembered_only_on_request() -> None:
     fresh, duplicates = split_duplicates([art("a", "x"), art("b", "y")], seen)
     assert [(f.article.id, f.version) for f in fresh] == [("a", 1), ("b", 1)]
     assert duplicates == [] and seen == {}
-    remember(fresh, seen)
+    remember(fresh, seen, now=1000.0, partition=3)
     assert seen == {
-        "a": {"hash": content_hash(art("a", "x")), "version": 1},
-        "b": {"hash": content_hash(art("b", "y")), "version": 1},
+        "a": {"hash": content_hash(art("a", "x")), "version": 1, "at": 1000.0, "p": 3},
+        "b": {"hash": content_hash(art("b", "y")), "version": 1, "at": 1000.0, "p": 3},
     }
 
 
@@ -47,7 +47,7 @@ def test_new_content_is_the_next_version_in_batch_and_against_the_table() -> Non
     assert [(f.article.text, f.version) for f in fresh] == [("v2", 4), ("v3", 5)]
     assert [d.text for d in duplicates] == ["v1", "v2"]
     remember(fresh, seen)
-    assert seen["a"] == {"hash": content_hash(art("a", "v3")), "version": 5}
+    assert seen["a"] == {"hash": content_hash(art("a", "v3")), "version": 5, "at": 0.0}
 
 
 def test_title_is_part_of_the_content_other_fields_are_not() -> None:
@@ -62,3 +62,33 @@ def test_unreadable_table_entries_count_as_unseen() -> None:
     assert fresh[0].version == 1
     fresh, _ = split_duplicates([art("a", "x")], {"a": "garbage"})
     assert fresh[0].version == 1
+
+
+WEEK = Window(7 * 24 * 3600.0)
+
+
+def test_within_the_window_a_repeat_is_a_duplicate_after_it_the_id_is_new() -> None:
+    seen: dict[str, Any] = {}
+    remember(split_duplicates([art("a", "x")], seen, WEEK, now=100.0)[0], seen, now=100.0)
+    last_moment = 100.0 + WEEK.seconds - 0.001
+    fresh, duplicates = split_duplicates([art("a", "x")], seen, WEEK, now=last_moment)
+    assert fresh == [] and [d.id for d in duplicates] == ["a"]
+    fresh, duplicates = split_duplicates([art("a", "x")], seen, WEEK, now=100.0 + WEEK.seconds)
+    assert [(f.article.id, f.version) for f in fresh] == [("a", 1)] and duplicates == []
+
+
+def test_new_content_after_the_window_starts_the_versions_again() -> None:
+    seen: dict[str, Any] = {"a": {"hash": content_hash(art("a", "v1")), "version": 4, "at": 0.0}}
+    window = Window(10.0)
+    fresh, _ = split_duplicates([art("a", "v2")], seen, window, now=5.0)
+    assert fresh[0].version == 5
+    fresh, _ = split_duplicates([art("a", "v2")], seen, window, now=10.0)
+    assert fresh[0].version == 1
+
+
+def test_entries_without_a_decision_time_expire_under_a_window_not_without_one() -> None:
+    seen: dict[str, Any] = {"a": {"hash": content_hash(art("a", "x")), "version": 1}}
+    assert split_duplicates([art("a", "x")], seen)[1] != []  # no window: kept for ever
+    fresh, duplicates = split_duplicates([art("a", "x")], seen, WEEK, now=WEEK.seconds)
+    assert [f.article.id for f in fresh] == ["a"] and duplicates == []
+    assert not WEEK.holds({"hash": "h", "at": "yesterday"}, now=WEEK.seconds)

@@ -17,6 +17,8 @@ from typing import Any
 
 import faust
 import pytest
+from faust.stores import memory as faust_memory
+from faust.stores import rocksdb as faust_rocksdb
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -26,7 +28,11 @@ from service.worker.faust_fixes import (
     ReadCommittedConsumer,
     RereadAfterSeek,
     commit_offsets,
+    delete_in_partition,
+    event_context,
     manual_offsets,
+    no_current_event,
+    rocksdb_store,
     seek_partition,
     wall_clock_windows,
 )
@@ -317,3 +323,80 @@ def test_with_the_fix_a_decode_error_names_its_partition_and_offset() -> None:
         "articles[2] at offset 3: CorruptRecordException: Invalid CRC -"
         " TopicPartition(topic='articles', partition=2)"
     )
+
+
+# 9. Table reads across partitions
+
+
+class _InPartition:
+    def __init__(self, partition: int) -> None:
+        self.message = SimpleNamespace(partition=partition, topic="articles")
+
+
+def rocksdict_table(tmp_path: Path) -> Any:
+    app = faust.App(
+        "fix8", broker="kafka://127.0.0.1:1", store="memory://", datadir=str(tmp_path),
+        autodiscover=False, web_enabled=False,
+    )  # fmt: skip
+    return app.Table("seen", default=None, store=rocksdb_store(), options={"driver": "rocksdict"})
+
+
+def test_plain_faust_rocksdb_reads_only_the_current_events_partition(tmp_path: Path) -> None:
+    store = rocksdict_table(tmp_path).data
+    with event_context(_InPartition(0)):
+        store["a"] = {"hash": "h"}
+    with event_context(_InPartition(1)):
+        assert store.get("a") is None
+    with event_context(_InPartition(0)):
+        assert store.get("a") == {"hash": "h"}
+
+
+def test_with_the_fix_a_read_finds_the_key_in_any_partition(tmp_path: Path) -> None:
+    store = rocksdict_table(tmp_path).data
+    with event_context(_InPartition(0)):
+        store["a"] = {"hash": "h"}
+    with event_context(_InPartition(1)), no_current_event():
+        assert store.get("a") == {"hash": "h"}
+
+
+# 10. Deleting outside an event
+
+
+def test_plain_faust_cannot_delete_a_key_outside_a_stream() -> None:
+    table = plain_app().Table("seen", default=None)
+    table.data["a"] = {"hash": "h"}
+    with pytest.raises(TypeError, match="outside of stream"):
+        del table["a"]
+    assert "a" in table.data
+
+
+def test_with_the_fix_the_key_goes_and_its_tombstone_names_the_partition() -> None:
+    table = plain_app().Table("seen", default=None)
+    table.data["a"] = {"hash": "h"}
+    table.data["b"] = {"hash": "h"}
+    table.data._key_partition["b"] = 2  # as recovered from the changelog
+    sent: list[dict[str, Any]] = []
+    table.changelog_topic.send_soon = lambda **kwargs: sent.append(kwargs)
+    delete_in_partition(table, "a", 3)
+    delete_in_partition(table, "b", None)
+    assert "a" not in table.data and "b" not in table.data
+    assert not table.data._key_partition
+    assert [(m["key"], m["value"], m["partition"]) for m in sent] == [
+        ("a", None, 3),
+        ("b", None, 2),
+    ]
+
+
+# 11. A table's own store
+
+
+def test_plain_faust_ignores_a_tables_rocksdb_url(tmp_path: Path) -> None:
+    app = plain_app()
+    table = app.Table("seen", default=None, store="rocksdb://", options={"driver": "rocksdict"})
+    assert isinstance(table.data, faust_memory.Store)
+
+
+def test_with_the_fix_the_table_lives_in_rocksdb_under_the_tabledir(tmp_path: Path) -> None:
+    store = rocksdict_table(tmp_path).data
+    assert isinstance(store, faust_rocksdb.Store) and store.use_rocksdict
+    assert store.partition_path(2) == store.app.conf.tabledir / "seen-2.db"
