@@ -87,6 +87,7 @@ class Settings:
     compression: str = "zstd"
     # languages the model scores (comma-separated ISO 639-1 codes); others are skipped
     languages: str = "en"
+    stuck_batch_s: float = 60.0  # a batch failing this long turns /readyz false
     data_dir: Path | None = None
     # an id not decided within this long counts as new (service/pipeline/dedupe.py)
     dedupe_window_s: float = DEFAULT_DEDUPE_WINDOW_S

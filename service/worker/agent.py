@@ -118,6 +118,7 @@ class BatchLoop:
                 await self.process_until_published(events)
             finally:
                 self.in_flight = None
+                self.worker.failing.settled()
 
     async def process_until_published(self, events: list[Any]) -> None:
         delay = RETRY_FIRST_S
@@ -132,6 +133,7 @@ class BatchLoop:
                 raise
             except Exception:
                 self.worker.metrics.batch_failed()
+                self.worker.failing.failed()
                 if self.stopping:
                     log.exception("publishing a batch of %d failed while stopping", len(events))
                     raise

@@ -146,6 +146,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         undecodable=undecodable,
     )
     worker.data_dir = data_dir
+    metrics.watch_failing_batch(worker.failing.seconds)
     register_agent(worker)
     register_views(worker)
     return worker

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -73,6 +73,7 @@ DOMAIN_METRICS: tuple[str, ...] = (
     "claimwatch_batch_size_articles",
     "claimwatch_end_to_end_latency_seconds",
     "claimwatch_consumer_lag_messages",
+    "claimwatch_batch_failing_seconds",
     "claimwatch_model_info",
     "claimwatch_model_loaded_timestamp_seconds",
     "claimwatch_model_reloads_total",
@@ -289,6 +290,12 @@ class ClaimwatchMetrics:
             ["topic", "partition"],
             registry=r,
         )
+        self._batch_failing = Gauge(
+            "claimwatch_batch_failing_seconds",
+            "How long the batch in flight has been failing to publish (0 when none is):"
+            " its partitions make no progress meanwhile.",
+            registry=r,
+        )
         self._model_info = Gauge(
             "claimwatch_model_info",
             "The model in use: always 1, labelled with its version and artifact sha256.",
@@ -331,6 +338,10 @@ class ClaimwatchMetrics:
     def batch_failed(self) -> None:
         """Count one batch whose outputs failed to publish (it will be retried)."""
         self._batch_failures.inc()
+
+    def watch_failing_batch(self, seconds: Callable[[], float]) -> None:
+        """Export ``seconds()`` (how long the batch in flight has failed) at each scrape."""
+        self._batch_failing.set_function(seconds)
 
     def handed_back(self, n: int) -> None:
         """Count ``n`` messages left uncommitted for the partition's next reader."""

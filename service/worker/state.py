@@ -17,6 +17,7 @@ from service.worker.metrics import ClaimwatchMetrics
 from service.worker.model_reload import ModelHolder
 from service.worker.scorer import Scorer
 from service.worker.undecodable import UndecodableBatches
+from service.worker.stuck import FailingBatch
 
 
 @dataclass
@@ -36,3 +37,4 @@ class Worker:
     undecodable: UndecodableBatches
     health: dict[str, float] = field(default_factory=dict)
     data_dir: Any = None  # the claimed local_state.DataDir holding the tables on disk
+    failing: FailingBatch = field(default_factory=FailingBatch)  # the batch in flight

@@ -62,6 +62,13 @@ def readiness(worker: Worker) -> tuple[bool, dict[str, Any]]:
             f"partition {place['partition']} of {place['topic']} is stopped at offset"
             f" {place['offset']}: its record batch cannot be decoded ({place['error']})"
         )
+    failing_s = worker.failing.seconds()
+    if worker.failing.stuck(worker.settings.stuck_batch_s):
+        problems.append(
+            f"a batch has failed to publish for {failing_s:.0f} s, over the"
+            f" {worker.settings.stuck_batch_s:g} s of CLAIMWATCH_STUCK_BATCH_S: its partitions"
+            " make no progress (see the worker log)"
+        )
     body = {
         "status": "ready" if not problems else "not_ready",
         "problems": problems,
@@ -70,6 +77,7 @@ def readiness(worker: Worker) -> tuple[bool, dict[str, Any]]:
         "partitions": assigned,
         "brokers": brokers,
         "undecodable": stopped,
+        "batch_failing_s": round(failing_s, 3),
     }
     return not problems, body
 
