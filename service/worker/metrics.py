@@ -286,7 +286,7 @@ class ClaimwatchMetrics:
         )
         self._lag = Gauge(
             "claimwatch_consumer_lag_messages",
-            "Messages between the committed offset and the end of each assigned partition.",
+            "Messages between the consumer's read position and the end of each assigned partition.",
             ["topic", "partition"],
             registry=r,
         )
