@@ -16,6 +16,7 @@ import pytest
 from service.worker import agent
 from service.worker.agent import BatchLoop
 from service.worker.microbatch import MicroBatcher
+from service.worker.stuck import FailingBatch
 
 
 def run(coroutine: Any) -> Any:
@@ -124,6 +125,7 @@ class FakeMetrics:
 class FakeWorker:
     app: FakeApp = field(default_factory=FakeApp)
     metrics: FakeMetrics = field(default_factory=FakeMetrics)
+    failing: FailingBatch = field(default_factory=FailingBatch)
 
 
 class Committed:
@@ -207,6 +209,7 @@ def test_a_failed_batch_stays_uncommitted_and_is_retried_until_published(
     assert publisher.calls == [["a", "b"]] * 3
     assert committed.offsets == {"articles:0": 2}
     assert worker.metrics.failures == 2
+    assert worker.failing.since is None  # published: no longer failing
 
 
 def test_events_from_an_earlier_generation_are_handed_back_not_processed(
