@@ -16,8 +16,8 @@ from service.settings import Settings
 from service.worker.metrics import ClaimwatchMetrics
 from service.worker.model_reload import ModelHolder
 from service.worker.scorer import Scorer
-from service.worker.undecodable import UndecodableBatches
 from service.worker.stuck import FailingBatch
+from service.worker.undecodable import UndecodableBatches
 
 
 @dataclass

@@ -15,6 +15,7 @@ from service.worker.agent import BatchLoop
 from service.worker.metrics import ClaimwatchMetrics
 from service.worker.microbatch import MicroBatcher
 from service.worker.stuck import FailingBatch
+from service.worker.undecodable import UndecodableBatches
 from service.worker.web import readiness
 
 
@@ -34,12 +35,14 @@ def fake_worker(failing: FailingBatch, stuck_batch_s: float = 60.0) -> Any:
         _thread=SimpleNamespace(_ensure_consumer=lambda: SimpleNamespace(_client=client)),
         consumer_generation_id=3,
     )
+    metrics = ClaimwatchMetrics()
     return SimpleNamespace(
         settings=Settings(stuck_batch_s=stuck_batch_s),
+        undecodable=UndecodableBatches(metrics),
         app=SimpleNamespace(consumer=consumer, rebalancing=False, consumer_generation_id=3),
         holder=SimpleNamespace(current=SimpleNamespace(info=lambda: {}), last_error=None),
         failing=failing,
-        metrics=ClaimwatchMetrics(),
+        metrics=metrics,
     )
 
 
