@@ -3,6 +3,7 @@ takes its partitions and nothing is lost."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Callable
@@ -61,7 +62,17 @@ def test_two_workers_share_partitions_and_one_takes_over(
         reader.read_until(lambda: len(reader.accounted()) >= 300, 60, "the first decisions")
         assert workers[0].stop() == 0, workers[0].log_tail()
         produce(settings, [article(i, text) for i, text in second_half])
-        wait_until(lambda: partitions_of(workers[1]) == every, 60, "the survivor to own all", 0.5)
+        try:
+            wait_until(
+                lambda: partitions_of(workers[1]) == every, 120, "the survivor to own all", 0.5
+            )
+        except AssertionError as error:
+            workers[1].signal(signal.SIGUSR1)  # mode's task dump into the worker's log
+            time.sleep(2)
+            readiness = json.dumps(workers[1].readiness(), sort_keys=True)
+            raise AssertionError(
+                f"{error}\nsurvivor /readyz: {readiness}\nsurvivor: {workers[1].describe()}"
+            ) from None
         try:
             reader.read_until(lambda: reader.accounted() >= ids, 120, "every article")
         except AssertionError as error:
