@@ -15,6 +15,7 @@ from typing import Any
 
 import skops.io as sio
 
+from models.article.evidence_features import EvidenceFeatures
 from models.article.evidence_model import EvidenceClaimModel
 from models.article.pipeline import ClaimModel
 from models.errors import ModelError
@@ -122,7 +123,7 @@ def _content(model: ClaimModel | EvidenceClaimModel) -> dict[str, Any]:
             "platt": [float(value) for value in hedge.platt],
         },
         "tagger": model.evidence.tagger,
-        "features": model.features,
+        **_packed_features(model.features),
         "scaler": model.scaler,
         "contested": model.contested,
         "refutation": model.refutation,
@@ -140,6 +141,38 @@ def _without_vocabulary(pipeline: Any) -> tuple[Any, str]:
         raise ArtifactError("a hedge vocabulary term contains a line break")
     vectorizer.vocabulary_ = {}
     return stored, "\n".join(terms)
+
+
+def _packed_features(features: EvidenceFeatures) -> dict[str, Any]:
+    """The evidence features with the wording block's vocabulary and kept words as two
+    strings (as for the hedge vocabulary: skops stores a dict or tuple item by item)."""
+    wording = getattr(features, "wording_", None)
+    if wording is None:
+        return {"features": features}
+    stored = copy.deepcopy(features)
+    vocabulary = wording.vocabulary_
+    terms = sorted(vocabulary, key=vocabulary.__getitem__)
+    if any("\n" in item for item in (*terms, *features.wording_keep)):
+        raise ArtifactError("a wording term or kept word contains a line break")
+    assert stored.wording_ is not None
+    stored.wording_.vocabulary_ = {}
+    stored.wording_keep = ()
+    return {
+        "features": stored,
+        "wording_terms": "\n".join(terms),
+        "wording_keep": "\n".join(features.wording_keep),
+    }
+
+
+def _unpacked_features(content: dict[str, Any]) -> EvidenceFeatures:
+    features = content["features"]
+    if not isinstance(features, EvidenceFeatures):
+        raise TypeError("the artifact's features are not EvidenceFeatures")
+    if "wording_terms" in content and features.wording_ is not None:
+        terms = str(content["wording_terms"]).split("\n")
+        features.wording_.vocabulary_ = {term: column for column, term in enumerate(terms)}
+        features.wording_keep = tuple(str(content["wording_keep"]).split("\n"))
+    return features
 
 
 def _with_vocabulary(pipeline: Any, terms: str | None) -> Any:
@@ -169,7 +202,7 @@ def _rebuild(
         raise TypeError("the artifact's tagger is not an AttributionTagger")
     return EvidenceClaimModel(
         EvidenceModels(hedge, tagger),
-        content["features"],
+        _unpacked_features(content),
         content["scaler"],
         content["contested"],
         content["refutation"],

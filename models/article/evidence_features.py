@@ -6,19 +6,28 @@ pairs, and which cue words carry them. No bag of words of the article: topic
 words never reach the classifier, so they cannot flag an article. Features about
 the *head* of an article (its first :data:`HEAD_SENTENCES` sentences: headline and
 lede, with room for a breadcrumb line) say where a story states its claim.
+
+Counts are rates per sentence (per head sentence for the head features): a long
+article has more of everything, and the ordinary news the model learns "not
+contested" from is short, so raw counts taught it that length is a signal (a long
+political story with many "said"s then looked contested).
+
+An optional wording block (:mod:`models.article.wording`) adds TF-IDF word n-grams of
+the text with every topic word masked: phrasing, never subject.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from models.article.wording import masked
 from models.evidence.evidence import ArticleEvidence
 from models.evidence.lexicon import CATEGORIES
 
@@ -45,12 +54,17 @@ BASE_FEATURES: tuple[str, ...] = (
 )
 
 
-def _log(count: float) -> float:
-    return math.log1p(count)
-
-
 def base_row(evidence: ArticleEvidence) -> list[float]:
     """The values of :data:`BASE_FEATURES` for one article."""
+    sentences = max(evidence.n_sentences, 1)
+    head_sentences = min(sentences, HEAD_SENTENCES)
+
+    def rate(count: float) -> float:
+        return count / sentences
+
+    def head_rate(count: float) -> float:
+        return count / head_sentences
+
     counts = evidence.signals.counts
     head_categories = {
         cue.category
@@ -74,20 +88,20 @@ def base_row(evidence: ArticleEvidence) -> list[float]:
         pair.claimant and pair.denier and pair.claimant != pair.denier for pair in evidence.pairs
     )
     return [
-        *(_log(counts[category]) for category in CATEGORIES),
+        *(rate(counts[category]) for category in CATEGORIES),
         *(1.0 if category in head_categories else 0.0 for category in CATEGORIES),
-        _log(sum(evidence.signals.negated_counts.values())),
+        rate(sum(evidence.signals.negated_counts.values())),
         float(hedge.max()) if len(hedge) else 0.0,
         float(hedge.mean()) if len(hedge) else 0.0,
         float(hedged.mean()) if len(hedge) else 0.0,
-        _log(int(hedged.sum())),
+        rate(int(hedged.sum())),
         float(head.max()) if len(head) else 0.0,
-        *(_log(kinds[kind]) for kind in KINDS),
-        *(_log(head_kinds[kind]) for kind in KINDS if kind != "statement"),
+        *(rate(kinds[kind]) for kind in KINDS),
+        *(head_rate(head_kinds[kind]) for kind in KINDS if kind != "statement"),
         len(contested) / max(len(evidence.attributions), 1),
-        *(_log(sources[kind]) for kind in PARTY_KINDS),
-        _log(by_media),
-        _log(len(evidence.pairs)),
+        *(rate(sources[kind]) for kind in PARTY_KINDS),
+        rate(by_media),
+        rate(len(evidence.pairs)),
         1.0 if both else 0.0,
     ]
 
@@ -106,12 +120,26 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
 
     ``fit`` learns the vocabulary of cue words seen in at least ``min_cue_articles``
     training articles (each becomes a presence feature ``cue_word=<text>``);
-    everything else is fixed. Deterministic.
+    everything else is fixed. :meth:`transform` gives those (the model scales them);
+    with ``wording_keep`` (the words :func:`~models.article.wording.masked` keeps),
+    :meth:`wording_rows` gives the wording block, TF-IDF word 1- and 2-grams of the masked
+    text seen in at least ``min_wording_articles`` articles (at most
+    ``max_wording_terms``), already on a common scale. Deterministic.
     """
 
-    def __init__(self, min_cue_articles: int = 10, max_cue_words: int = 200) -> None:
+    def __init__(
+        self,
+        min_cue_articles: int = 10,
+        max_cue_words: int = 200,
+        wording_keep: tuple[str, ...] = (),
+        min_wording_articles: int = 5,
+        max_wording_terms: int = 5000,
+    ) -> None:
         self.min_cue_articles = min_cue_articles
         self.max_cue_words = max_cue_words
+        self.wording_keep = wording_keep
+        self.min_wording_articles = min_wording_articles
+        self.max_wording_terms = max_wording_terms
 
     def fit(self, X: Sequence[ArticleEvidence], y: Any = None) -> EvidenceFeatures:
         documents = Counter(word for evidence in X for word in cue_words(evidence))
@@ -119,7 +147,21 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
         frequent.sort(key=lambda word: (-documents[word], word))
         self.cue_vocabulary_ = sorted(frequent[: self.max_cue_words])
         self.n_features_out_ = len(BASE_FEATURES) + len(self.cue_vocabulary_)
+        self.wording_: TfidfVectorizer | None = None
+        if self.wording_keep:
+            self.wording_ = TfidfVectorizer(
+                token_pattern=r"\S+",  # noqa: S106 (a regex, not a password)
+                lowercase=False,
+                ngram_range=(1, 2),
+                min_df=self.min_wording_articles,
+                max_features=self.max_wording_terms,
+                sublinear_tf=True,
+            ).fit(self._masked(X))
         return self
+
+    def _masked(self, X: Sequence[ArticleEvidence]) -> list[str]:
+        keep = frozenset(self.wording_keep)
+        return [masked(evidence.text, keep) for evidence in X]
 
     def transform(self, X: Sequence[ArticleEvidence]) -> np.ndarray:
         check_is_fitted(self, "cue_vocabulary_")
@@ -134,7 +176,19 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
                     rows[i, base + j] = 1.0
         return rows
 
+    def wording_rows(self, X: Sequence[ArticleEvidence]) -> np.ndarray:
+        """The wording block (articles by terms; zero columns without one)."""
+        check_is_fitted(self, "cue_vocabulary_")
+        wording = getattr(self, "wording_", None)
+        if wording is None:
+            return np.zeros((len(X), 0), dtype=np.float64)
+        return np.asarray(wording.transform(self._masked(X)).toarray(), dtype=np.float64)
+
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of :meth:`transform`'s columns, then of :meth:`wording_rows`'s."""
         check_is_fitted(self, "cue_vocabulary_")
         names = [*BASE_FEATURES, *(f"cue_word={word}" for word in self.cue_vocabulary_)]
+        wording = getattr(self, "wording_", None)
+        if wording is not None:
+            names.extend(f"wording={term}" for term in wording.get_feature_names_out())
         return np.asarray(names, dtype=object)

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from models.article.evidence_features import HEAD_SENTENCES, EvidenceFeatures
 from models.article.pipeline import CardInfo
+from models.article.wording import readable
 from models.evidence.evidence import ArticleEvidence, EvidenceModels
 
 MAX_REASONS = 3
@@ -67,6 +68,7 @@ class EvidenceClaimModel(CardInfo):
         self.card = card
         self.sha256 = sha256
         self._names = list(features.get_feature_names_out())
+        self._n_evidence = int(features.n_features_out_)
 
     def extract(self, texts: Sequence[str]) -> list[ArticleEvidence]:
         return self.evidence.extract_batch(texts)
@@ -76,30 +78,40 @@ class EvidenceClaimModel(CardInfo):
         if not evidence:
             empty = np.zeros(0)
             return EvidenceScores(empty, empty.copy(), [])
-        scaled = self.scaler.transform(self.features.transform(list(evidence)))
-        contested, contributions = _linear_parts(self.contested, scaled)
-        refutation, _ = _linear_parts(self.refutation, scaled)
+        scaled = feature_matrix(self.features, self.scaler, list(evidence))
+        contested = _probability(self.contested, scaled)
+        refutation = _probability(self.refutation, scaled)
+        contributions = _contributions(self.contested, scaled)
         reasons = [
-            flag_reasons(self._names, row, item)
+            flag_reasons(self._names, row, item, self._n_evidence)
             for row, item in zip(contributions, evidence, strict=True)
         ]
         return EvidenceScores(contested, refutation, reasons)
 
 
-def _linear_parts(
-    classifier: CalibratedClassifierCV, scaled: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """P(class 1) and the per-feature contributions to the linear decision function."""
+def feature_matrix(
+    features: EvidenceFeatures, scaler: StandardScaler, evidence: list[ArticleEvidence]
+) -> np.ndarray:
+    """What the heads score: the scaled evidence features, then the wording block."""
+    scaled = scaler.transform(features.transform(evidence))
+    return np.hstack([scaled, features.wording_rows(evidence)])
+
+
+def _probability(classifier: CalibratedClassifierCV, scaled: np.ndarray) -> np.ndarray:
+    """P(class 1) of a calibrated linear head, as ``predict_proba`` gives it."""
     calibrated = classifier.calibrated_classifiers_[0]
     linear = calibrated.estimator
-    coef = linear.coef_.ravel()
-    contributions = scaled * coef
-    decision = contributions.sum(axis=1) + linear.intercept_[0]
+    decision = scaled @ linear.coef_.ravel() + linear.intercept_[0]
     sigmoid = calibrated.calibrators[0]
-    probability = expit(-(sigmoid.a_ * decision + sigmoid.b_))
-    # Platt's slope is negative when a higher decision means class 1; contributions are
-    # reported in the direction of the score.
-    return np.asarray(probability, dtype=np.float64), contributions * float(np.sign(-sigmoid.a_))
+    return np.asarray(expit(-(sigmoid.a_ * decision + sigmoid.b_)), dtype=np.float64)
+
+
+def _contributions(classifier: CalibratedClassifierCV, scaled: np.ndarray) -> np.ndarray:
+    """Each feature's exact part of the linear decision, in the direction of the score
+    (Platt's slope is negative when a higher decision means class 1)."""
+    calibrated = classifier.calibrated_classifiers_[0]
+    direction = float(np.sign(-calibrated.calibrators[0].a_))
+    return np.asarray(scaled * (calibrated.estimator.coef_.ravel() * direction))
 
 
 def _names_of(evidence: ArticleEvidence, kinds: set[str]) -> list[str]:
@@ -155,6 +167,9 @@ def describe(feature: str, evidence: ArticleEvidence) -> str | None:
         return f"{category.replace('_', ' ')} cue: {shown}"
     if feature.startswith("cue_word="):
         return f"cue \u201c{feature.removeprefix('cue_word=')}\u201d"
+    if feature.startswith("wording="):
+        phrase = readable(feature.removeprefix("wording="))
+        return None if phrase is None else f"worded \u201c{phrase}\u201d"
     if feature.startswith("source_"):
         kind = feature.removeprefix("source_")
         names = [p.name for p in evidence.parties if p is not None and p.kind == kind]
@@ -165,18 +180,62 @@ def describe(feature: str, evidence: ArticleEvidence) -> str | None:
     return None
 
 
+WORDING = "wording"
+
+
+def wording_reason(names: Sequence[str], contributions: np.ndarray) -> Reason | None:
+    """The wording block as one reason: its net contribution, its strongest phrases.
+
+    ``names`` / ``contributions``: the block's columns only. Thousands of small n-gram
+    weights mean little one by one; together they say the article is worded like a
+    report of a claim. None when the block does not raise the score.
+    """
+    net = float(contributions.sum()) if len(contributions) else 0.0
+    if net <= 0:
+        return None
+    phrases: list[str] = []
+    top = np.flatnonzero(contributions > 0)
+    if len(top) > 50:  # the 50 strongest, without sorting thousands
+        top = top[np.argpartition(-contributions[top], 49)[:50]]
+    for j in top[np.argsort(-contributions[top], kind="stable")]:
+        if contributions[j] <= 0 or len(phrases) >= 3:
+            break
+        phrase = readable(names[j].removeprefix("wording="))
+        if phrase is not None:
+            phrases.append(f"\u201c{phrase}\u201d")
+    shown = ": " + ", ".join(phrases) if phrases else ""
+    return Reason(WORDING, net, f"worded like a report of a claim{shown}")
+
+
 def flag_reasons(
-    names: list[str], contributions: np.ndarray, evidence: ArticleEvidence
+    names: list[str], contributions: np.ndarray, evidence: ArticleEvidence,
+    n_evidence: int | None = None,
 ) -> list[Reason]:
-    """The features that raised this score most, each with what the article has."""
+    """The features that raised this score most, each with what the article has.
+
+    The first ``n_evidence`` columns are evidence features (default: every column not
+    named ``wording=…``; the wording block comes last and counts as one feature, see
+    :func:`wording_reason`).
+    """
+    if n_evidence is None:
+        n_evidence = sum(1 for name in names if not name.startswith("wording="))
+    wording = wording_reason(names[n_evidence:], contributions[n_evidence:])
     reasons: list[Reason] = []
     seen: set[str] = set()
-    for j in np.argsort(-contributions, kind="stable"):
-        if contributions[j] <= 0 or len(reasons) >= MAX_REASONS:
+
+    def add(reason: Reason | None) -> None:
+        if reason is not None and reason.text not in seen and len(reasons) < MAX_REASONS:
+            seen.add(reason.text)
+            reasons.append(reason)
+
+    for j in np.argsort(-contributions[:n_evidence], kind="stable"):
+        contribution = float(contributions[j])
+        if contribution <= 0 or len(reasons) >= MAX_REASONS:
             break
+        if wording is not None and wording.contribution >= contribution:
+            add(wording)
+            wording = None
         text = describe(names[j], evidence)
-        if text is None or text in seen:
-            continue
-        seen.add(text)
-        reasons.append(Reason(names[j], float(contributions[j]), text))
+        add(None if text is None else Reason(names[j], contribution, text))
+    add(wording)
     return reasons

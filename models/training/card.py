@@ -153,15 +153,22 @@ def build_card_v2(
     card = build_card(corpus, params, seed, thresholds, cv_metrics, grid_results, version)
     card["format"] = 2
     card["training_data"] = [*card["training_data"], *EVIDENCE_DATA]
+    wording = (
+        "; wording block: TF-IDF word 1-2-grams of the text with every word but English "
+        "stop words and PolNeAR's attribution cue words masked to its shape "
+        "(models/article/wording.py), so phrasing counts and topic words cannot"
+        if params.get("wording") else "; no bag of words of the article"
+    )
     card["features"] = (
-        "only evidence: cue counts by category (and in the first 4 sentences), hedge "
-        "probabilities (max, mean, share hedged, in the head), attributions by kind "
-        "(claim, denial, report, statement) and by who the source is (person, organisation, "
-        "media, anonymous), claim/denial pairs with different parties, and the presence of "
-        "frequent cue words; no bag of words of the article"
+        "evidence: cue rates per sentence by category (and presence in the first 4 "
+        "sentences), hedge probabilities (max, mean, share hedged, in the head), "
+        "attributions per sentence by kind (claim, denial, report, statement) and by who "
+        "the source is (person, organisation, media, anonymous), claim/denial pairs with "
+        "different parties, and the presence of frequent cue words" + wording
     )
     card["label_rule"]["how_chosen"] = (
-        "grouped CV over the rules any / majority and C (models/training/train.py GRID), "
+        "grouped CV over the rules any / majority, the wording block on / off and C "
+        "(models/training/train.py GRID), "
         "chosen by FNC-1 contested ROC-AUC; every rule is scored against the data README's "
         "rule ('any')"
     )

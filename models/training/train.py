@@ -5,9 +5,9 @@
    measured on dev) — or taken from an existing artifact (``--evidence-from``), so
    retraining on reviewer verdicts does not retrain them.
 2. **Evidence** of every training article, extracted once.
-3. **Grouped CV** of the article model over a small grid (label rule, C), chosen by
-   FNC-1 contested ROC-AUC; thresholds from the out-of-fold scores
-   (:func:`choose_thresholds`).
+3. **Grouped CV** of the article model over a small grid (label rule, wording block
+   on or off, C), chosen by FNC-1 contested ROC-AUC; thresholds from the out-of-fold
+   scores (:func:`choose_thresholds`).
 4. **Refit** on everything; the artifact and its card are written together.
 """
 
@@ -25,7 +25,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from models.article.evidence_features import EvidenceFeatures
-from models.article.evidence_model import EvidenceClaimModel
+from models.article.evidence_model import EvidenceClaimModel, feature_matrix
+from models.article.wording import keep_words
 from models.artifact import save_model
 from models.evidence.evidence import ArticleEvidence, EvidenceModels
 from models.training.card import build_card_v2
@@ -34,14 +35,18 @@ from models.training.data import Corpus
 
 Progress = Callable[[str], None]
 
+# With the wording block the model has thousands of columns on a TF-IDF scale, so it
+# wants a weaker penalty than the evidence features alone.
 GRID: list[dict[str, Any]] = [
-    {"label_rule": label_rule, "C": c}
+    {"label_rule": label_rule, "wording": wording, "C": c}
     for label_rule in ("any", "majority")
-    for c in (0.1, 0.3, 1.0)
+    for wording, cs in ((False, (0.1, 0.3, 1.0)), (True, (1.0, 3.0, 10.0)))
+    for c in cs
 ]
 DEFAULT_PARAMS: dict[str, Any] = {
     "label_rule": "any",
     "C": 0.3,
+    "wording": False,
     "min_cue_articles": 10,
     "max_cue_words": 200,
     "calibration_folds": 5,
@@ -70,8 +75,8 @@ def _classifier(params: dict[str, Any], seed: int) -> CalibratedClassifierCV:
 
 
 def fit_heads(
-    evidence: list[ArticleEvidence], corpus: Corpus, index: np.ndarray, params: dict[str, Any],
-    seed: int,
+    evidence: list[ArticleEvidence], corpus: Corpus, models: EvidenceModels, index: np.ndarray,
+    params: dict[str, Any], seed: int,
 ) -> ArticleHeads:
     """Fit features, scaler and both heads on the articles ``index`` of ``corpus``."""
     merged = {**DEFAULT_PARAMS, **params}
@@ -80,10 +85,11 @@ def fit_heads(
     docs = [evidence[i] for i in rows]
     sources = np.asarray(corpus.sources)[rows].astype(str)
     weights = np.where(np.char.startswith(sources, "ordinary:"), merged["ordinary_weight"], 1.0)
-    features = EvidenceFeatures(merged["min_cue_articles"], merged["max_cue_words"]).fit(docs)
-    matrix = features.transform(docs)
-    scaler = StandardScaler().fit(matrix)
-    scaled = scaler.transform(matrix)
+    kept = keep_words(models.tagger.lexicon) if merged["wording"] else ()
+    features = EvidenceFeatures(merged["min_cue_articles"], merged["max_cue_words"], kept)
+    features.fit(docs)
+    scaler = StandardScaler().fit(features.transform(docs))
+    scaled = feature_matrix(features, scaler, docs)
     contested = _classifier(merged, seed).fit(scaled, labels[rows], sample_weight=weights)
     refutation = _classifier(merged, seed).fit(
         scaled, np.asarray(corpus.denial)[rows], sample_weight=weights
@@ -111,7 +117,7 @@ def cross_validate(
     for fold in range(n_folds):
         train = np.flatnonzero(folds != fold)
         test = np.flatnonzero(folds == fold)
-        model = as_model(fit_heads(evidence, corpus, train, params, seed), models, {})
+        model = as_model(fit_heads(evidence, corpus, models, train, params, seed), models, {})
         scores = model.score_evidence([evidence[i] for i in test])
         contested[test], refutation[test] = scores.contested, scores.refutation
     supported = np.asarray([item.has_evidence() for item in evidence])
@@ -220,7 +226,7 @@ def train(
         )
     )
     progress(f"refitting on all {len(evidence)} articles with {params}")
-    heads = fit_heads(evidence, corpus, np.arange(len(evidence)), params, seed)
+    heads = fit_heads(evidence, corpus, models, np.arange(len(evidence)), params, seed)
     card = build_card_v2(
         corpus, params, seed, thresholds, cv_metrics, grid, version, evidence_card,
         (FLAG_BUDGET, ASSERTED_BUDGET, HIGH_RECALL), {},

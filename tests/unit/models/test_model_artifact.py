@@ -98,3 +98,27 @@ def test_missing_artifact_and_missing_card(tmp_path: Path, artifact_copy: Path) 
         load_model(artifact_copy)
     assert isinstance(caught.value, ArtifactError)
     assert caught.value.code == "artifact_missing"
+
+
+def test_a_saved_v2_model_loads_back_scoring_the_same(tmp_path: Path) -> None:
+    from models.article.evidence_model import EvidenceClaimModel
+    from models.artifact import save_model
+
+    model = load_model()
+    assert isinstance(model, EvidenceClaimModel)
+    texts = [
+        "Officials reportedly denied the claim, according to people close to the talks.",
+        "The team won the game on Sunday. Fans celebrated in the streets.",
+    ]
+    before = model.score_evidence(model.extract(texts))
+    loaded = load_model(save_model(model, tmp_path))
+    assert isinstance(loaded, EvidenceClaimModel)
+    after = loaded.score_evidence(loaded.extract(texts))
+    assert after.contested.tolist() == before.contested.tolist()
+    assert [[r.text for r in rs] for rs in after.reasons] == [
+        [r.text for r in rs] for rs in before.reasons
+    ]
+    assert list(loaded.features.get_feature_names_out()) == list(
+        model.features.get_feature_names_out()
+    )
+    assert loaded.features.wording_keep == model.features.wording_keep

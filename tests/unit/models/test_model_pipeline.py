@@ -37,12 +37,15 @@ def test_union_features_match_feature_union() -> None:
 
 
 def test_v2_scores_and_contributions_match_sklearn() -> None:
-    from models.article.evidence_model import EvidenceClaimModel
+    from models.article.evidence_model import WORDING, EvidenceClaimModel
 
     model = load_model()
     assert isinstance(model, EvidenceClaimModel)
     evidence = model.extract(TEXTS)
-    scaled = model.scaler.transform(model.features.transform(evidence))
+    scaled = np.hstack(
+        [model.scaler.transform(model.features.transform(evidence)),
+         model.features.wording_rows(evidence)]
+    )
     scores = model.score_evidence(evidence)
     expected = model.contested.predict_proba(scaled)[:, 1]
     np.testing.assert_allclose(scores.contested, expected, rtol=1e-10, atol=1e-12)
@@ -52,8 +55,13 @@ def test_v2_scores_and_contributions_match_sklearn() -> None:
     calibrated = model.contested.calibrated_classifiers_[0]
     direction = np.sign(-calibrated.calibrators[0].a_)  # Platt: higher decision, higher p
     names = list(model.features.get_feature_names_out())
+    coef = calibrated.estimator.coef_.ravel()
+    wording = np.array([name.startswith("wording=") for name in names])
     for row, reasons in zip(scaled, scores.reasons, strict=True):
         for reason in reasons:
-            j = names.index(reason.feature)
-            exact = row[j] * calibrated.estimator.coef_.ravel()[j] * direction
-            assert reason.contribution == pytest.approx(exact, rel=1e-12)
+            if reason.feature == WORDING:  # the block's net part: the sum over its columns
+                exact = float((row * coef * direction)[wording].sum())
+            else:
+                j = names.index(reason.feature)
+                exact = row[j] * coef[j] * direction
+            assert reason.contribution == pytest.approx(exact, rel=1e-9)

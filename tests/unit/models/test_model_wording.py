@@ -1,0 +1,118 @@
+"""The wording block sees phrasing, never subject; evidence features are rates, not counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from model_samples import shared_model
+
+from models.article.evidence_features import BASE_FEATURES, EvidenceFeatures, base_row
+from models.article.evidence_model import (
+    EvidenceClaimModel,
+    describe,
+    flag_reasons,
+    wording_reason,
+)
+from models.article.wording import MAX_WORDING_CHARS, keep_words, masked, readable
+
+KEEP = frozenset(keep_words(["claimed", "denied", "reported", "according"]))
+
+RUMOUR = (
+    "{a} reportedly plans to buy {b}, according to people familiar with the talks. "
+    "The deal has not been confirmed. {a} denied it in a statement on Monday."
+)
+TOPICS = [("Apple", "Beats"), ("Gazprom", "Rosneft"), ("Škoda", "Mbappé")]
+
+
+@pytest.fixture(scope="module")
+def model() -> EvidenceClaimModel:
+    return shared_model()
+
+
+def test_masking_keeps_function_and_cue_words_and_hides_topic_words() -> None:
+    text = "Apple denied the iPhone 6 bends, according to MacRumors' Zoë."
+    assert masked(text, KEEP) == "_Cap denied the _w _num _w _p according to _Cap _p _Cap _p"
+    assert "apple" not in masked(text, KEEP).lower()
+    assert "iphone" not in masked(text, KEEP).lower()
+
+
+def test_masking_reads_a_bounded_head_of_any_text() -> None:
+    words = masked("word " * (MAX_WORDING_CHARS // 2), KEEP).split()
+    assert 0 < len(words) <= MAX_WORDING_CHARS // 5 + 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=400))
+def test_masked_output_is_made_of_kept_words_and_shapes(text: str) -> None:
+    for token in masked(text, KEEP).split():
+        assert token in KEEP or token in {"_Cap", "_w", "_num", "_p"} or len(token) == 1
+
+
+def test_readable_terms_are_the_ones_without_placeholders() -> None:
+    assert readable("according to") == "according to"
+    assert readable("_Cap :") is None
+    assert readable(", .") is None
+
+
+def test_the_wording_block_is_the_same_whatever_the_story_is_about(
+    model: EvidenceClaimModel,
+) -> None:
+    texts = [RUMOUR.format(a=a, b=b) for a, b in TOPICS]
+    evidence = model.extract(texts)
+    keep = keep_words(model.evidence.tagger.lexicon)
+    features = EvidenceFeatures(wording_keep=keep, min_wording_articles=1).fit(evidence)
+    rows = features.wording_rows(evidence)
+    assert rows.shape[1] > 0
+    assert np.abs(rows - rows[0]).max() == 0.0
+    names = list(features.get_feature_names_out())
+    assert len(names) == features.transform(evidence).shape[1] + rows.shape[1]
+    assert not any(word.lower() in " ".join(names).lower() for pair in TOPICS for word in pair)
+
+
+def test_without_wording_the_block_is_empty(model: EvidenceClaimModel) -> None:
+    evidence = model.extract([RUMOUR.format(a="Apple", b="Beats")])
+    features = EvidenceFeatures().fit(evidence)
+    assert features.wording_rows(evidence).shape == (1, 0)
+
+
+def test_evidence_rates_do_not_grow_with_the_length_of_an_article(
+    model: EvidenceClaimModel,
+) -> None:
+    once = RUMOUR.format(a="Apple", b="Beats")
+    twice = once + "\n\n" + RUMOUR.format(a="Apple", b="Beats")
+    short, long = (base_row(item) for item in model.extract([once, twice]))
+    rates = [i for i, name in enumerate(BASE_FEATURES) if name.startswith(("cue_", "attribution_"))]
+    assert any(short[i] > 0 for i in rates)
+    for i in rates:
+        assert long[i] == pytest.approx(short[i], rel=0.01), BASE_FEATURES[i]
+
+
+def test_a_wording_reason_names_the_phrase(model: EvidenceClaimModel) -> None:
+    evidence = model.extract([RUMOUR.format(a="Apple", b="Beats")])[0]
+    assert describe("wording=not been", evidence) == "worded \u201cnot been\u201d"
+    assert describe("wording=_Cap denied", evidence) is None
+
+
+def test_the_wording_block_is_one_reason_with_its_net_weight_and_phrases() -> None:
+    names = ["wording=according to", "wording=_Cap :", "wording=the", "wording=was"]
+    reason = wording_reason(names, np.array([0.5, 0.3, -0.2, 0.05]))
+    assert reason is not None
+    assert reason.contribution == pytest.approx(0.65)
+    assert "\u201caccording to\u201d" in reason.text and "_Cap" not in reason.text
+    assert "\u201cthe\u201d" not in reason.text  # it lowered the score
+    assert wording_reason(names, np.array([0.1, 0.1, -0.5, 0.0])) is None
+    assert wording_reason([], np.zeros(0)) is None
+
+
+def test_reasons_rank_the_wording_block_among_the_evidence_by_weight(
+    model: EvidenceClaimModel,
+) -> None:
+    evidence = model.extract([RUMOUR.format(a="Apple", b="Beats")])[0]
+    names = ["cue_hedged_attribution", "cue_denial", "wording=not been", "wording=according to"]
+    reasons = flag_reasons(names, np.array([0.2, 0.9, 0.3, 0.4]), evidence)
+    assert [r.feature for r in reasons] == ["cue_denial", "wording", "cue_hedged_attribution"]
+    assert reasons[1].contribution == pytest.approx(0.7)
+    alone = flag_reasons(names, np.array([0.0, 0.0, 0.3, 0.4]), evidence)
+    assert [r.feature for r in alone] == ["wording"]
