@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
+from sample_texts import ARABIC, FRENCH
+from sample_texts import DESIGN_EXAMPLE as CONTESTED
 from worker_proc import ROOT, Consumed, TopicReader, WorkerProcess, settings_env
 
 from models.article.assess import assess_batch
@@ -40,25 +42,10 @@ CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 OUTPUT_CODEC = "lz4"
 HEADERS = [("source-system", b"ingest-7"), ("trace-id", b"00f067aa0ba902b7")]
-CONTESTED = (
-    "The Islamic Militia of Iraq and Syria (IMIS) claimed on Tuesday that its fighters "
-    "confronted US troops near the border town of Qaim. The US-led coalition denied that "
-    "any confrontation took place, saying its forces were not in the area. Footage posted "
-    "online allegedly shows the clash, but it could not be independently verified."
-)
 ORDINARY = (
     "The city council approved a new budget on Monday that raises spending on schools and "
     "road repairs by 4 percent. The mayor said the plan would be funded by higher property "
     "tax revenue, and the vote passed by nine to two."
-)
-FRENCH = (
-    "Le ministère a démenti les allégations publiées mardi par un hebdomadaire, selon "
-    "lesquelles des fonctionnaires auraient reçu des pots-de-vin. L'opposition affirme "
-    "disposer de documents internes, qui n'ont pas pu être vérifiés."
-)
-ARABIC = (
-    "نفت وزارة الداخلية يوم الثلاثاء ما زعمته صحيفة محلية من أن موظفين تلقوا رشاوى مقابل "
-    "إصدار تصاريح الإقامة، وقال متحدث باسم الوزارة إن هذه الادعاءات لا أساس لها."
 )
 CLAIM, DENIAL = CONTESTED.split(". ", 1)
 PAGE = (

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from sample_texts import ARABIC, FRENCH
 from service_samples import CONTESTED, ORDINARY
 
 from models.article.assess import assess_batch
@@ -22,15 +23,6 @@ from service.settings import Topics
 
 LIMIT = 20_000
 TOPICS = Topics()
-FRENCH = (
-    "Le ministère a démenti les allégations publiées mardi par un hebdomadaire, selon "
-    "lesquelles des fonctionnaires auraient reçu des pots-de-vin. L'opposition affirme "
-    "disposer de documents internes, qui n'ont pas pu être vérifiés."
-)
-ARABIC = (
-    "نفت وزارة الداخلية يوم الثلاثاء ما زعمته صحيفة محلية من أن موظفين تلقوا رشاوى مقابل "
-    "إصدار تصاريح الإقامة، وقال متحدث باسم الوزارة إن هذه الادعاءات لا أساس لها."
-)
 CLAIM, DENIAL = CONTESTED.split(". ", 1)[0] + ".", CONTESTED.split(". ", 1)[1]
 PAGE = (
     "<!DOCTYPE html><html><head><title>Clash | News</title>"
