@@ -21,7 +21,7 @@ from models.claims.represent import Terms, top_terms
 from models.claims.weights import OnlineIdf
 
 # Chosen by cross-validation on FNC-1 stories (python -m models.claims.evaluate).
-DEFAULT_THRESHOLD = 0.2
+DEFAULT_THRESHOLD = 0.1
 DEFAULT_WINDOW_S = 7 * 24 * 3600.0
 DEFAULT_MAX_CLUSTERS = 50_000
 MAX_CENTROID_TERMS = 400  # a centroid's heaviest terms; the rest is noise after a few members
