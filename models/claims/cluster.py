@@ -80,6 +80,7 @@ class ClaimClusterer:
         threshold: float = DEFAULT_THRESHOLD,
         window_s: float = DEFAULT_WINDOW_S,
         max_clusters: int = DEFAULT_MAX_CLUSTERS,
+        idf: bool = True,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], not {threshold}")
@@ -88,6 +89,7 @@ class ClaimClusterer:
         self.threshold = threshold
         self.window_s = window_s
         self.max_clusters = max_clusters
+        self.idf = idf  # off only to measure what it brings (models/claims/evaluate.py)
         # least recently joined first: expiry pops from the front
         self._clusters: OrderedDict[str, Cluster] = OrderedDict()
         self._postings: defaultdict[str, set[str]] = defaultdict(set)
@@ -112,9 +114,10 @@ class ClaimClusterer:
         """
         self._clock = max(self._clock, now)
         self.expire(self._clock)
-        raw = terms
-        terms = self._idf.weigh(raw)
-        self._idf.count(raw)
+        if self.idf:
+            raw = terms
+            terms = self._idf.weigh(raw)
+            self._idf.count(raw)
         best_id, best = self.best_match(terms)
         if best_id is not None and best >= self.threshold:
             cluster = self._clusters[best_id]

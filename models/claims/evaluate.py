@@ -95,16 +95,22 @@ def load_fnc1(data: Path) -> list[LabelledArticle]:
     return articles
 
 
-def cluster_labels(terms: Sequence[tuple[str, Terms]], threshold: float) -> list[str]:
+def cluster_labels(
+    terms: Sequence[tuple[str, Terms]], threshold: float, idf: bool = True
+) -> list[str]:
     """The cluster id of each article, streamed in order (all at one time: no expiry)."""
-    clusterer = ClaimClusterer(threshold=threshold)
+    clusterer = ClaimClusterer(threshold=threshold, idf=idf)
     return [clusterer.add(article_id, vector, now=0.0).cluster_id for article_id, vector in terms]
 
 
 def scores_at(
-    articles: Sequence[LabelledArticle], vectors: dict[str, Terms], threshold: float
+    articles: Sequence[LabelledArticle],
+    vectors: dict[str, Terms],
+    threshold: float,
+    idf: bool = True,
 ) -> dict[str, float]:
-    predicted = cluster_labels([(a.article_id, vectors[a.article_id]) for a in articles], threshold)
+    terms = [(a.article_id, vectors[a.article_id]) for a in articles]
+    predicted = cluster_labels(terms, threshold, idf)
     truth = [a.story for a in articles]
     result = pairwise_scores(truth, predicted)
     result["ari"] = adjusted_rand_score(truth, predicted)
@@ -113,15 +119,39 @@ def scores_at(
 
 
 def best_threshold(
-    articles: Sequence[LabelledArticle], vectors: dict[str, Terms]
+    articles: Sequence[LabelledArticle], vectors: dict[str, Terms], idf: bool = True
 ) -> tuple[float, dict[float, dict[str, float]]]:
     """The threshold of :data:`THRESHOLDS` with the best pairwise F1 (ties: the lower)."""
-    curve = {t: scores_at(articles, vectors, t) for t in THRESHOLDS}
+    curve = {t: scores_at(articles, vectors, t, idf) for t in THRESHOLDS}
     best = max(THRESHOLDS, key=lambda t: (curve[t]["f1"], -t))
     return best, curve
 
 
-def evaluate(data: Path) -> dict[str, object]:
+# Representations compared by --variants: (name, lead sentences, evidence sentences, IDF).
+VARIANTS: tuple[tuple[str, int, int, bool], ...] = (
+    ("lead 4 + evidence 10, IDF (the service)", 4, 10, True),
+    ("same, without IDF", 4, 10, False),
+    ("lead 1 only", 1, 0, True),
+    ("lead 2 + evidence 3", 2, 3, True),
+    ("whole body (first 400 sentences)", 400, 0, True),
+)
+
+
+def compare_variants(articles: Sequence[LabelledArticle]) -> list[dict[str, object]]:
+    """Each representation's best pairwise F1 over :data:`THRESHOLDS`, on all stories.
+
+    This chose the representation (so these are in-sample); only the threshold is
+    then chosen by cross-validation.
+    """
+    rows = []
+    for name, lead, evidence, idf in VARIANTS:
+        vectors = {a.article_id: claim_terms(a.text, None, lead, evidence) for a in articles}
+        chosen, curve = best_threshold(articles, vectors, idf)
+        rows.append({"representation": name, "threshold": chosen, **curve[chosen]})
+    return rows
+
+
+def evaluate(data: Path, n_folds: int = FOLDS) -> dict[str, object]:
     """Cross-validated choice of threshold, held-out figures, and figures on all stories."""
     articles = load_fnc1(data)
     started = time.perf_counter()
@@ -129,7 +159,7 @@ def evaluate(data: Path) -> dict[str, object]:
     represent_s = time.perf_counter() - started
     stories = [a.story for a in articles]
     folds = []
-    for train_index, test_index in GroupKFold(n_splits=FOLDS).split(articles, groups=stories):
+    for train_index, test_index in GroupKFold(n_splits=n_folds).split(articles, groups=stories):
         train = [articles[i] for i in sorted(train_index)]
         test = [articles[i] for i in sorted(test_index)]
         chosen, _ = best_threshold(train, vectors)
@@ -144,6 +174,7 @@ def evaluate(data: Path) -> dict[str, object]:
         "data": "FNC-1 train (fnc-1/train_stances.csv, train_bodies.csv)",
         "articles": len(articles),
         "stories": len(set(stories)),
+        "folds": n_folds,
         "represent_s": round(represent_s, 2),
         "cross_validation": {"folds": folds, "held_out_mean": mean},
         "threshold": chosen,
@@ -155,9 +186,16 @@ def evaluate(data: Path) -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.claims.evaluate", description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--folds", type=int, default=FOLDS, help="story folds of the CV")
+    parser.add_argument(
+        "--variants", action="store_true", help="compare representations instead (slower)"
+    )
     parser.add_argument("--out", type=Path, help="also write the report (JSON) here")
     args = parser.parse_args(argv)
-    report = evaluate(args.data)
+    if args.variants:
+        report: object = compare_variants(load_fnc1(args.data))
+    else:
+        report = evaluate(args.data, args.folds)
     text = json.dumps(report, indent=2)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -36,7 +36,12 @@ _STOP = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "reportedly", "allegedl
 Terms = dict[str, float]
 
 
-def claim_text_parts(text: str, title: str | None = None) -> list[tuple[str, float]]:
+def claim_text_parts(
+    text: str,
+    title: str | None = None,
+    lead: int = LEAD_SENTENCES,
+    evidence_sentences: int = MAX_EVIDENCE_SENTENCES,
+) -> list[tuple[str, float]]:
     """The pieces of an article that carry its claim, each with its weight."""
     body = text[:MAX_TEXT_CHARS]
     signals = extract_signals(body)
@@ -44,11 +49,11 @@ def claim_text_parts(text: str, title: str | None = None) -> list[tuple[str, flo
     parts: list[tuple[str, float]] = []
     if title:
         parts.append((title[:1000], TITLE_WEIGHT))
-    chosen = list(range(min(LEAD_SENTENCES, len(starts))))
+    chosen = list(range(min(lead, len(starts))))
     evidence = sorted(
         {cue.sentence for cue in signals.cues if cue.category in EVIDENCE_CATEGORIES} - set(chosen)
     )
-    chosen += evidence[:MAX_EVIDENCE_SENTENCES]
+    chosen += evidence[:evidence_sentences]
     for index in chosen:
         end = starts[index + 1] if index + 1 < len(starts) else len(body)
         parts.append((body[starts[index] : end], 1.0))
@@ -63,13 +68,20 @@ def terms_of(text: str) -> Counter[str]:
     return counts
 
 
-def claim_terms(text: str, title: str | None = None) -> Terms:
+def claim_terms(
+    text: str,
+    title: str | None = None,
+    lead: int = LEAD_SENTENCES,
+    evidence_sentences: int = MAX_EVIDENCE_SENTENCES,
+) -> Terms:
     """An article's claim as an L2-normalised bag of terms (at most :data:`MAX_TERMS`).
 
     Term frequency is dampened (1 + log tf) so one repeated name does not dominate.
+    ``lead`` and ``evidence_sentences`` exist for the comparison in
+    :mod:`models.claims.evaluate`; the service uses the defaults.
     """
     weights: dict[str, float] = {}
-    for part, weight in claim_text_parts(text, title):
+    for part, weight in claim_text_parts(text, title, lead, evidence_sentences):
         for term, count in terms_of(part).items():
             weights[term] = weights.get(term, 0.0) + weight * count
     damped = {term: 1.0 + math.log(v) if v >= 1 else v for term, v in weights.items()}

@@ -66,7 +66,9 @@ def read_articles(handle: IO[bytes], max_text_bytes: int) -> Iterator[dict[str, 
 
 
 def _cluster(args: argparse.Namespace, settings: Settings) -> int:
-    threshold = args.threshold or settings.claim_threshold or DEFAULT_THRESHOLD
+    threshold = args.threshold
+    if threshold is None:
+        threshold = settings.claim_threshold or DEFAULT_THRESHOLD
     if not 0.0 < threshold <= 1.0:
         raise InputFileError(f"--threshold must be more than 0 and at most 1, not {threshold}")
     clusterer = ClaimClusterer(threshold=threshold, window_s=settings.claim_window_s)

@@ -85,3 +85,9 @@ def test_a_missing_file_is_one_clear_error(
 ) -> None:
     assert main(["claims", "cluster", str(tmp_path / "nope.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_threshold_of_zero_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "in.jsonl", ARTICLES)
+    assert main(["claims", "cluster", str(path), "--threshold", "0"]) == 2
+    assert "--threshold must be more than 0" in capsys.readouterr().err

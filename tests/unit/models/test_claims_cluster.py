@@ -7,6 +7,7 @@ import pytest
 from models.claims.cluster import MAX_CENTROID_TERMS, ClaimClusterer, cluster_id_for
 from models.claims.evaluate import pairwise_scores
 from models.claims.represent import MAX_TERMS, claim_terms
+from models.claims.weights import OnlineIdf
 
 DAY = 86_400.0
 
@@ -138,3 +139,12 @@ def test_pairwise_scores_on_a_hand_counted_case() -> None:
     assert scores["precision"] == pytest.approx(1 / 2)
     assert scores["recall"] == pytest.approx(1 / 3)
     assert scores["f1"] == pytest.approx(2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3))
+
+
+def test_online_idf_weighs_a_word_of_every_article_below_a_rare_one() -> None:
+    idf = OnlineIdf()
+    for i in range(20):
+        idf.count({"police": 1.0, f"rare{i}": 1.0})
+    weights = idf.weigh({"police": 1.0, "volcano": 1.0})
+    assert weights["volcano"] > 2 * weights["police"] > 0
+    assert sum(v * v for v in weights.values()) == pytest.approx(1.0)
