@@ -50,3 +50,9 @@ class KafkaTlsError(KafkaRefusedError):
     """The TLS handshake failed (certificate not trusted, wrong host, no client certificate)."""
 
     code = "kafka_tls_failed"
+
+
+class InputFileError(ClaimwatchError):
+    """A file given to a command is not what it should be (names the line)."""
+
+    code = "invalid_input"

@@ -27,6 +27,9 @@ TABLE_STORES = ("rocksdict", "memory")  # where the dedupe table lives (service/
 # week is rare and scoring it again costs one decision), while at 500k articles a
 # day a week is ~3.5M ids, which the disk-backed store keeps off the heap.
 DEFAULT_DEDUPE_WINDOW_S = 7 * 24 * 3600.0
+# A week too: a rumour is re-told for days; a claim back after a quiet week starts a
+# new cluster (issue 16).
+DEFAULT_CLAIM_WINDOW_S = 7 * 24 * 3600.0
 
 
 def default_home() -> Path:
@@ -95,6 +98,10 @@ class Settings:
     log_format: str = "text"
     log_level: str = "INFO"
     source_stats_window_s: float = 3600.0
+    # claim clustering (models/claims/): a cluster not joined for this long expires;
+    # the similarity threshold defaults to the one chosen on FNC-1 (README "Claim clusters")
+    claim_window_s: float = DEFAULT_CLAIM_WINDOW_S
+    claim_threshold: float | None = None
     metrics_max_sources: int = 50
     # Kafka security pass-through (all optional)
     security_protocol: str = "PLAINTEXT"
@@ -156,6 +163,13 @@ class Settings:
             )
         if not self.dedupe_window_s > 0:
             raise ConfigError(f"{PREFIX}DEDUPE_WINDOW_S must be more than 0 seconds")
+        if not self.claim_window_s > 0:
+            raise ConfigError(f"{PREFIX}CLAIM_WINDOW_S must be more than 0 seconds")
+        if self.claim_threshold is not None and not 0.0 < self.claim_threshold <= 1.0:
+            raise ConfigError(
+                f"{PREFIX}CLAIM_THRESHOLD must be more than 0 and at most 1, "
+                f"not {self.claim_threshold}"
+            )
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"{PREFIX}THRESHOLD must be between 0 and 1, not {self.threshold}")
         if self.startup_timeout_s <= 0:

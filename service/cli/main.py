@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "model",
     "review",
     "verdicts",
+    "claims",
 ]
 
 

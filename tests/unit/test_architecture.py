@@ -23,6 +23,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "models.errors": frozenset(),
     "models.evidence": frozenset({"models.errors"}),
     "models.article": frozenset({"models.evidence", "models.errors"}),
+    "models.claims": frozenset({"models.evidence", "models.errors"}),
     "models.artifact": frozenset({"models.article", "models.evidence", "models.errors"}),
     "models.training": frozenset(
         {"models.artifact", "models.article", "models.evidence", "models.errors"}

@@ -9,7 +9,15 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["bench.run", "bench.one_worker", "bench.naive_loop", "bench.offline", "bench.report"]
+    "module",
+    [
+        "bench.run",
+        "bench.one_worker",
+        "bench.naive_loop",
+        "bench.offline",
+        "bench.report",
+        "bench.claims",
+    ],
 )
 def test_bench_modules_import(module: str) -> None:
     importlib.import_module(module)

@@ -65,6 +65,9 @@ def test_overrides_win_over_environment() -> None:
         ("CLAIMWATCH_TABLE_STORE", "redis", "CLAIMWATCH_TABLE_STORE must be rocksdict or memory"),
         ("CLAIMWATCH_DEDUPE_WINDOW_S", "0", "CLAIMWATCH_DEDUPE_WINDOW_S must be more than 0"),
         ("CLAIMWATCH_DEDUPE_WINDOW_S", "nan", "CLAIMWATCH_DEDUPE_WINDOW_S must be more than 0"),
+        ("CLAIMWATCH_CLAIM_WINDOW_S", "-1", "CLAIMWATCH_CLAIM_WINDOW_S must be more than 0"),
+        ("CLAIMWATCH_CLAIM_THRESHOLD", "1.5", "CLAIMWATCH_CLAIM_THRESHOLD must be more than 0"),
+        ("CLAIMWATCH_CLAIM_THRESHOLD", "0", "CLAIMWATCH_CLAIM_THRESHOLD must be more than 0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
@@ -79,6 +82,15 @@ def test_dedupe_window_and_table_store_defaults_and_variables() -> None:
         {"CLAIMWATCH_DEDUPE_WINDOW_S": "90", "CLAIMWATCH_TABLE_STORE": "memory"}
     )
     assert chosen.dedupe_window_s == 90.0 and chosen.table_store == "memory"
+
+
+def test_claim_window_and_threshold_defaults_and_variables() -> None:
+    default = Settings.from_env({})
+    assert default.claim_window_s == 7 * 24 * 3600 and default.claim_threshold is None
+    chosen = Settings.from_env(
+        {"CLAIMWATCH_CLAIM_WINDOW_S": "3600", "CLAIMWATCH_CLAIM_THRESHOLD": "0.2"}
+    )
+    assert chosen.claim_window_s == 3600.0 and chosen.claim_threshold == 0.2
 
 
 def test_sasl_and_tls_settings_pass_through() -> None:
