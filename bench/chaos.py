@@ -264,6 +264,18 @@ class Drill:
         else:
             raise ValueError(f"unknown step {step!r}")
 
+    def settle(self, timeout_s: float) -> None:
+        """Wait until the live workers share every partition again, so that faults come
+        one at a time (a replacement still starting when the broker goes is a
+        different drill); a group that does not settle is noted, and the drill goes on."""
+        began = time.monotonic()
+        try:
+            self.crew.wait_balanced(timeout_s)
+        except AssertionError:
+            self.note(f"  workers did not share every partition within {timeout_s:.0f} s")
+        else:
+            self.note(f"  settled in {time.monotonic() - began:.1f} s")
+
     def bounce_broker(self, leader: bool) -> None:
         node = self.victim(leader)
         kafka_cluster.stop_node(self.cluster, node, kill=True)
@@ -320,6 +332,7 @@ def run_guarantee(
     session_timeout_s: float,
     gap_s: float,
     drain_timeout_s: float,
+    settle_timeout_s: float = 120.0,
 ) -> dict[str, Any]:
     """One guarantee's drill from fresh topics and workers; its figures."""
     nodes = len(cluster.nodes)
@@ -347,6 +360,7 @@ def run_guarantee(
         time.sleep(gap_s)
         for step in steps:
             drill.step(step)
+            drill.settle(settle_timeout_s)
             time.sleep(gap_s)
         producer.stop()
         stopped = time.monotonic()
@@ -366,6 +380,13 @@ def run_guarantee(
         reader.read_to_end(60)  # every decision already written, for the duplicate count
         decided = acked & reader.accounted()
         counts = Counter(reader.ids(settings.topic_scored))
+        sources: dict[str, list[tuple[int, int]]] = {}
+        for record in reader.records[settings.topic_scored]:
+            if counts[record.value["article_id"]] > 1:
+                where = record.value["source"]
+                sources.setdefault(record.value["article_id"], []).append(
+                    (where["partition"], where["offset"])
+                )
         alive = crew.alive()
         result = {
             "guarantee": guarantee,
@@ -376,6 +397,9 @@ def run_guarantee(
             "lost_examples": sorted(acked - decided)[:10],
             "duplicate_decisions": sum(n - 1 for n in counts.values() if n > 1),
             "articles_decided_twice_or_more": sum(1 for n in counts.values() if n > 1),
+            # the same input offset decided twice (a reprocessed message), or two
+            # input offsets for one id (the input itself repeated)
+            "duplicate_examples": dict(sorted(sources.items())[:5]),
             "dead_lettered": reader.count(settings.topic_deadletter),
             "workers_alive": len(alive),
             "workers": WORKERS,
@@ -421,6 +445,8 @@ def describe(result: dict[str, Any]) -> str:
         ("verdict", "PASS" if result["passed"] else "FAIL"),
     ]
     lines = [f"== {result['guarantee']}"] + [f"  {k:<40} {v}" for k, v in rows]
+    for article_id, where in result["duplicate_examples"].items():
+        lines.append(f"  decided twice: {article_id} from (partition, offset) {where}")
     for crash in result["crashes"]:
         lines.append(f"  crashed: {crash['worker']} (exit {crash['code']})")
         lines += [f"    {line[:200]}" for line in crash["last_lines"]]
