@@ -8,7 +8,8 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 
 1. :class:`ReadCommittedConsumer` — read only committed articles in both guarantees,
    and :func:`use_claimwatch_consumer` — a batch the client cannot decode stops its
-   partition, not the worker (with :func:`locate_decode_errors`).
+   partition, not the worker (with :func:`locate_decode_errors`); a recovery's
+   changelog highwaters come from the broker, never from a fetch not made yet.
 2. :class:`RereadAfterSeek` — never drop an articles message as "already read".
 3. :func:`manual_offsets` and :func:`commit_offsets` — the agent, not Faust's acks,
    commits the articles topic.
@@ -94,6 +95,23 @@ class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
             consumer.pause(error.tp)
             self.consumer.undecodable(error)  # type: ignore[attr-defined]
             return {}
+
+    async def _highwaters(self, partitions: list[Any]) -> Any:
+        """The end of each partition as the broker says, read committed in both guarantees.
+
+        Under exactly-once Faust answers with aiokafka's ``last_stable_offset``, which
+        is what the last *fetch* response of that partition said: None for a
+        partition not fetched yet, which is every changelog partition a recovery has
+        just assigned. Faust's recovery turns None into a highwater of -1, and its
+        consistency check then crashes the worker for any table it has on disk
+        ("The persisted offset for changelog topic partition … is higher than the
+        last offset in that topic (highwater) (3 > -1)", faust-streaming #158; seen
+        here on the worker that took over from a paused one, issue 20). aiokafka's
+        ``end_offsets`` asks the broker with the consumer's isolation level, which
+        is read committed here (:class:`ReadCommittedConsumer`): the last stable
+        offset, known before any fetch.
+        """
+        return await self._ensure_consumer().end_offsets(partitions)
 
 
 UndecodableCallback = Callable[["UndecodableBatch"], None]

@@ -85,6 +85,54 @@ def test_with_the_fix_the_worker_reads_committed() -> None:
     assert isolation_level(ReadCommittedConsumer) == "read_committed"
 
 
+class NotFetchedYet:
+    """An aiokafka consumer's answers for a changelog partition assigned but not yet
+    fetched: no last stable offset known locally, while the broker knows its end."""
+
+    def __init__(self, end: int) -> None:
+        self.end = end
+
+    def last_stable_offset(self, tp: Any) -> int | None:
+        return None  # aiokafka: "not available until some messages are consumed"
+
+    async def end_offsets(self, partitions: list[Any]) -> dict[Any, int]:
+        return dict.fromkeys(partitions, self.end)
+
+
+CHANGELOG = TP("fixes-seen-changelog", 3)
+
+
+def recovery_highwaters(cls: type) -> dict[Any, Any]:
+    """What ``highwaters`` answers an exactly-once app's recovery for a changelog
+    partition holding 4 committed records that nobody has fetched yet."""
+
+    async def run() -> dict[Any, Any]:
+        app = faust.App(
+            "fixes",
+            broker="kafka://127.0.0.1:1",
+            store="memory://",
+            autodiscover=False,
+            web_enabled=False,
+            processing_guarantee="exactly_once",
+        )
+        app.in_worker = True  # Faust's transactions apply only in a worker
+        assert app.in_transaction
+        thread = consumer_of(app, cls)._new_consumer_thread()
+        thread._consumer = NotFetchedYet(end=4)
+        return dict(await thread._highwaters([CHANGELOG]))
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_exactly_once_highwater_is_unknown_before_a_fetch() -> None:
+    # Faust's recovery turns None into -1: "persisted offset 3 > highwater -1" crash.
+    assert recovery_highwaters(faust_aiokafka.Consumer) == {CHANGELOG: None}
+
+
+def test_with_the_fix_the_highwater_comes_from_the_broker() -> None:
+    assert recovery_highwaters(ReadCommittedConsumer) == {CHANGELOG: 4}
+
+
 # 2. Read offsets
 
 
