@@ -1,0 +1,74 @@
+"""The short chaos drill (issue 20): `make chaos`'s faults, fewer of them, in CI.
+
+Each guarantee gets its own single-node broker (the drill kills it), two real
+`claimwatch worker` processes and a steady producer; the workers are bounced and
+the broker is killed and restarted while articles flow. Every acknowledged article
+must end up decided, both workers must be alive at the end, and under exactly-once
+no article may be decided twice (read with ``read_committed``).
+
+What the short drill leaves out, and why: see ``SHORT_STEPS`` and README "Failure
+drills"; the full drill is ``make chaos``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.chaos import describe, run_guarantee
+from service.kafka import cluster as kafka_cluster
+from service.kafka.launcher import Cluster, resolve_jars
+from tests.conftest import _home
+
+pytestmark = [pytest.mark.drill, pytest.mark.broker]
+
+SHORT_STEPS = {
+    "at_least_once": ["sigkill:0", "sigstop:1", "sigterm:0", "broker"],
+    # Only what holds under exactly-once today (issue 20, README "Known issues"): a
+    # paused worker resumed still crashes, and after a broker restart a batch retried
+    # into its still-open transaction was decided twice (26 duplicates in 1 of 2
+    # short runs). Both are left out here, not hidden: the full drill runs them.
+    "exactly_once": ["sigkill:0", "sigterm:1"],
+}
+
+
+@pytest.fixture
+def libs() -> Path:
+    return resolve_jars(_home(), progress=lambda _m: None)
+
+
+@pytest.fixture
+def broker(libs: Path, tmp_path: Path) -> Iterator[Cluster]:
+    cluster = kafka_cluster.up(
+        tmp_path / "kafka", libs, nodes=1, free_ports=True, progress=lambda _m: None
+    )
+    try:
+        yield cluster
+    finally:
+        kafka_cluster.stop(cluster, progress=lambda _m: None)
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_short_chaos_drill_loses_nothing(
+    guarantee: str, broker: Cluster, libs: Path, tmp_path: Path
+) -> None:
+    result = run_guarantee(
+        broker,
+        libs,
+        tmp_path,
+        guarantee,
+        SHORT_STEPS[guarantee],
+        rate=50.0,
+        session_timeout_s=6.0,
+        gap_s=3.0,
+        drain_timeout_s=120.0,
+    )
+    print(describe(result))
+    assert result["acknowledged"] > 0
+    assert result["lost"] == 0, result["lost_examples"]
+    assert result["drain_s"] is not None
+    assert result["workers_alive"] == 2, result["crashes"]
+    if guarantee == "exactly_once":
+        assert result["duplicate_decisions"] == 0
