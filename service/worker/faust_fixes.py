@@ -24,6 +24,8 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 10. :func:`delete_in_partition` and :func:`forget_locally` — delete a table key outside
    any event.
 11. :func:`rocksdb_store` — a table on disk while the others stay in memory.
+12. :func:`use_claimwatch_recovery` — a changelog partition with nothing persisted is
+   read from its start, also when a rebalance lands in the middle of a recovery.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -42,6 +44,7 @@ from typing import Any
 import faust
 from aiokafka.consumer import fetcher as aiokafka_fetcher
 from faust.streams import _current_event
+from faust.tables import recovery as faust_recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 # 1. Isolation level ---------------------------------------------------------------
@@ -417,3 +420,33 @@ def rocksdb_store() -> str:
     ``rocksdb://``.
     """
     return ROCKSDB_STORE
+
+
+# 12. Recovery's start offsets -------------------------------------------------------
+
+
+class ClaimwatchRecovery(faust_recovery.Recovery):
+    """Faust's table recovery, except that it never seeks a changelog to ``None``.
+
+    Faust files a changelog partition that has nothing persisted locally under
+    offset ``None`` (``Recovery._add``) and replaces that with the partition's
+    earliest offset only while it builds the offsets of a recovery. When a rebalance
+    lands while a recovery is under way (a worker SIGKILLed, its replacement
+    joining), the restarted recovery can reach its standby seek with such a ``None``
+    left in place, and aiokafka's ``seek`` crashes the worker ("ValueError: Offset
+    must be a positive integer", seen in the exactly-once chaos drill, issue 20).
+    ``None`` means "nothing of this partition here yet", so the seek goes to the
+    start of the partition, as Faust does for its own "-1".
+    """
+
+    async def _seek_offsets(self, consumer: Any, tps: Any, offsets: Any, title: str) -> None:
+        for tp in tps:
+            if offsets.get(tp, 0) is None:
+                offsets[tp] = -1  # Faust's own "from the start"
+        await super()._seek_offsets(consumer, tps, offsets, title)
+
+
+def use_claimwatch_recovery(app: faust.App) -> None:
+    """Make ``app``'s table manager recover with :class:`ClaimwatchRecovery`."""
+    tables: Any = app.tables
+    tables._recovery = ClaimwatchRecovery(app, tables, beacon=tables.beacon, loop=tables.loop)
