@@ -2,7 +2,7 @@
 PY      ?= .venv/bin/python
 CW      ?= .venv/bin/claimwatch
 
-.PHONY: help install test test-quick lint run stop bench soak
+.PHONY: help install test test-quick lint run stop bench soak chaos
 
 help:
 	@echo "make install     create .venv and install claimwatch with dev tools"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint        ruff + mypy"
 	@echo "make bench       throughput/latency/scale benchmarks (prints a table, writes bench/results/)"
 	@echo "make soak        one worker through 300k distinct articles: RSS and restart time (~15 min)"
+	@echo "make chaos       failure drill, both guarantees: workers and a broker killed mid-stream (~10 min)"
 
 .venv/bin/claimwatch:
 	python3 -m venv .venv
@@ -35,6 +36,10 @@ bench: install
 
 soak: install
 	$(PY) -m bench.soak
+
+CHAOS_ARGS ?=
+chaos: install
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 LOCAL   ?= .local
 

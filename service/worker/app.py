@@ -20,6 +20,7 @@ from service.worker.agent import register_agent
 from service.worker.faust_fixes import (
     rocksdb_store,
     use_claimwatch_consumer,
+    use_claimwatch_recovery,
     wall_clock_windows,
 )
 from service.worker.local_state import claim_data_dir
@@ -127,6 +128,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
     )
     undecodable = UndecodableBatches(metrics)
     use_claimwatch_consumer(app, undecodable.report)
+    use_claimwatch_recovery(app)
     # Faust's own sensors (messages, commits, rebalances, …) in the same registry,
     # under the prefix "faust_", so /metrics shows both.
     app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))

@@ -8,7 +8,8 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 
 1. :class:`ReadCommittedConsumer` — read only committed articles in both guarantees,
    and :func:`use_claimwatch_consumer` — a batch the client cannot decode stops its
-   partition, not the worker (with :func:`locate_decode_errors`).
+   partition, not the worker (with :func:`locate_decode_errors`); a recovery's
+   changelog highwaters come from the broker, never from a fetch not made yet.
 2. :class:`RereadAfterSeek` — never drop an articles message as "already read".
 3. :func:`manual_offsets` and :func:`commit_offsets` — the agent, not Faust's acks,
    commits the articles topic.
@@ -23,6 +24,8 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 10. :func:`delete_in_partition` and :func:`forget_locally` — delete a table key outside
    any event.
 11. :func:`rocksdb_store` — a table on disk while the others stay in memory.
+12. :func:`use_claimwatch_recovery` — a changelog partition with nothing persisted is
+   read from its start, also when a rebalance lands in the middle of a recovery.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -41,6 +44,7 @@ from typing import Any
 import faust
 from aiokafka.consumer import fetcher as aiokafka_fetcher
 from faust.streams import _current_event
+from faust.tables import recovery as faust_recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 # 1. Isolation level ---------------------------------------------------------------
@@ -94,6 +98,23 @@ class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
             consumer.pause(error.tp)
             self.consumer.undecodable(error)  # type: ignore[attr-defined]
             return {}
+
+    async def _highwaters(self, partitions: list[Any]) -> Any:
+        """The end of each partition as the broker says, read committed in both guarantees.
+
+        Under exactly-once Faust answers with aiokafka's ``last_stable_offset``, which
+        is what the last *fetch* response of that partition said: None for a
+        partition not fetched yet, which is every changelog partition a recovery has
+        just assigned. Faust's recovery turns None into a highwater of -1, and its
+        consistency check then crashes the worker for any table it has on disk
+        ("The persisted offset for changelog topic partition … is higher than the
+        last offset in that topic (highwater) (3 > -1)", faust-streaming #158; seen
+        here on the worker that took over from a paused one, issue 20). aiokafka's
+        ``end_offsets`` asks the broker with the consumer's isolation level, which
+        is read committed here (:class:`ReadCommittedConsumer`): the last stable
+        offset, known before any fetch.
+        """
+        return await self._ensure_consumer().end_offsets(partitions)
 
 
 UndecodableCallback = Callable[["UndecodableBatch"], None]
@@ -399,3 +420,33 @@ def rocksdb_store() -> str:
     ``rocksdb://``.
     """
     return ROCKSDB_STORE
+
+
+# 12. Recovery's start offsets -------------------------------------------------------
+
+
+class ClaimwatchRecovery(faust_recovery.Recovery):
+    """Faust's table recovery, except that it never seeks a changelog to ``None``.
+
+    Faust files a changelog partition that has nothing persisted locally under
+    offset ``None`` (``Recovery._add``) and replaces that with the partition's
+    earliest offset only while it builds the offsets of a recovery. When a rebalance
+    lands while a recovery is under way (a worker SIGKILLed, its replacement
+    joining), the restarted recovery can reach its standby seek with such a ``None``
+    left in place, and aiokafka's ``seek`` crashes the worker ("ValueError: Offset
+    must be a positive integer", seen in the exactly-once chaos drill, issue 20).
+    ``None`` means "nothing of this partition here yet", so the seek goes to the
+    start of the partition, as Faust does for its own "-1".
+    """
+
+    async def _seek_offsets(self, consumer: Any, tps: Any, offsets: Any, title: str) -> None:
+        for tp in tps:
+            if offsets.get(tp, 0) is None:
+                offsets[tp] = -1  # Faust's own "from the start"
+        await super()._seek_offsets(consumer, tps, offsets, title)
+
+
+def use_claimwatch_recovery(app: faust.App) -> None:
+    """Make ``app``'s table manager recover with :class:`ClaimwatchRecovery`."""
+    tables: Any = app.tables
+    tables._recovery = ClaimwatchRecovery(app, tables, beacon=tables.beacon, loop=tables.loop)

@@ -19,12 +19,14 @@ import faust
 import pytest
 from faust.stores import memory as faust_memory
 from faust.stores import rocksdb as faust_rocksdb
+from faust.tables import recovery as faust_recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from service.settings import Settings
 from service.worker.app import build_app, new_metrics
 from service.worker.faust_fixes import (
+    ClaimwatchRecovery,
     ReadCommittedConsumer,
     RereadAfterSeek,
     commit_offsets,
@@ -83,6 +85,54 @@ def test_plain_faust_reads_uncommitted_outside_exactly_once() -> None:
 
 def test_with_the_fix_the_worker_reads_committed() -> None:
     assert isolation_level(ReadCommittedConsumer) == "read_committed"
+
+
+class NotFetchedYet:
+    """An aiokafka consumer's answers for a changelog partition assigned but not yet
+    fetched: no last stable offset known locally, while the broker knows its end."""
+
+    def __init__(self, end: int) -> None:
+        self.end = end
+
+    def last_stable_offset(self, tp: Any) -> int | None:
+        return None  # aiokafka: "not available until some messages are consumed"
+
+    async def end_offsets(self, partitions: list[Any]) -> dict[Any, int]:
+        return dict.fromkeys(partitions, self.end)
+
+
+CHANGELOG = TP("fixes-seen-changelog", 3)
+
+
+def recovery_highwaters(cls: type) -> dict[Any, Any]:
+    """What ``highwaters`` answers an exactly-once app's recovery for a changelog
+    partition holding 4 committed records that nobody has fetched yet."""
+
+    async def run() -> dict[Any, Any]:
+        app = faust.App(
+            "fixes",
+            broker="kafka://127.0.0.1:1",
+            store="memory://",
+            autodiscover=False,
+            web_enabled=False,
+            processing_guarantee="exactly_once",
+        )
+        app.in_worker = True  # Faust's transactions apply only in a worker
+        assert app.in_transaction
+        thread = consumer_of(app, cls)._new_consumer_thread()
+        thread._consumer = NotFetchedYet(end=4)
+        return dict(await thread._highwaters([CHANGELOG]))
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_exactly_once_highwater_is_unknown_before_a_fetch() -> None:
+    # Faust's recovery turns None into -1: "persisted offset 3 > highwater -1" crash.
+    assert recovery_highwaters(faust_aiokafka.Consumer) == {CHANGELOG: None}
+
+
+def test_with_the_fix_the_highwater_comes_from_the_broker() -> None:
+    assert recovery_highwaters(ReadCommittedConsumer) == {CHANGELOG: 4}
 
 
 # 2. Read offsets
@@ -400,3 +450,47 @@ def test_with_the_fix_the_table_lives_in_rocksdb_under_the_tabledir(tmp_path: Pa
     store = rocksdict_table(tmp_path).data
     assert isinstance(store, faust_rocksdb.Store) and store.use_rocksdict
     assert store.partition_path(2) == store.app.conf.tabledir / "seen-2.db"
+
+
+# 12. Recovery's start offsets
+
+
+class RecoverySeeks:
+    """Stands in for Faust's consumer: keeps what a recovery asks it to seek to."""
+
+    def __init__(self) -> None:
+        self.sought: dict[Any, Any] = {}
+
+    async def seek_wait(self, offsets: dict[Any, Any]) -> None:
+        self.sought.update(offsets)
+
+
+def standby_seek(cls: type) -> dict[Any, Any]:
+    """What a recovery seeks a standby changelog partition to when nothing of it is
+    persisted here and the offsets were not built (a rebalance mid-recovery)."""
+
+    async def run() -> dict[Any, Any]:
+        app = plain_app()
+        recovery = cls(app, app.tables)
+        offsets: Any = recovery.standby_offsets
+        offsets.setdefault(CHANGELOG, None)  # as Faust's Recovery._add files it
+        consumer = RecoverySeeks()
+        await recovery._seek_offsets(consumer, {CHANGELOG}, offsets, "standby")
+        return consumer.sought
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_seeks_a_partition_with_nothing_persisted_to_none() -> None:
+    # aiokafka's seek then raises "ValueError: Offset must be a positive integer"
+    assert standby_seek(faust_recovery.Recovery) == {CHANGELOG: None}
+
+
+def test_with_the_fix_such_a_partition_is_read_from_its_start() -> None:
+    assert standby_seek(ClaimwatchRecovery) == {CHANGELOG: 0}
+
+
+def test_the_worker_app_recovers_with_the_fix(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, data_dir=tmp_path / "d")
+    worker = build_app(settings, ModelHolder(None), new_metrics(settings))
+    assert isinstance(worker.app.tables.recovery, ClaimwatchRecovery)
