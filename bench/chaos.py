@@ -62,7 +62,7 @@ from bench.run import ROOT, machine
 from models.artifact import v1_artifact
 from service.kafka import cluster as kafka_cluster
 from service.kafka.launcher import Cluster, Node, resolve_jars
-from service.kafka.topics import TopicSpec, admin_client, ensure_topics
+from service.kafka.topics import TopicSpec, admin_client, ensure_topics, partition_leader
 from service.settings import Settings, default_home
 from tests.integration.worker_proc import TopicReader, WorkerProcess, synthetic_text, wait_until
 
@@ -297,13 +297,7 @@ class Drill:
 
 
 def leader_of_partition_zero(settings: Settings) -> int:
-    admin = admin_client(settings.kafka_client_config())
-    try:
-        [topic] = admin.describe_topics([settings.topic_articles])
-    finally:
-        admin.close()
-    [first] = [p for p in topic["partitions"] if p.get("partition_index", p.get("partition")) == 0]
-    return int(first.get("leader_id", first.get("leader")))
+    return partition_leader(settings.kafka_client_config(), settings.topic_articles, 0)
 
 
 # ------------------------------------------------------------------ one guarantee

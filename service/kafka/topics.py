@@ -88,3 +88,17 @@ def wait_for_leaders(admin: KafkaAdminClient, names: list[str], timeout_s: float
         if ready or time.monotonic() > deadline:
             return
         time.sleep(0.2)
+
+
+def partition_leader(client_config: dict[str, Any], topic: str, partition: int) -> int:
+    """The id of the broker leading ``partition`` of ``topic`` (-1 while it has none)."""
+    admin = admin_client(client_config)
+    try:
+        [described] = admin.describe_topics([topic])
+    finally:
+        admin.close()
+    [found] = [
+        p for p in described["partitions"]
+        if p.get("partition_index", p.get("partition")) == partition
+    ]
+    return int(found.get("leader_id", found.get("leader", -1)))

@@ -19,7 +19,7 @@ import pytest
 
 from service.kafka import cluster as kafka_cluster
 from service.kafka.launcher import Cluster, resolve_jars
-from service.kafka.topics import TopicSpec, admin_client, ensure_topics
+from service.kafka.topics import TopicSpec, admin_client, ensure_topics, partition_leader
 from service.settings import Settings
 from tests.conftest import _home
 from tests.integration.worker_proc import (
@@ -207,13 +207,7 @@ def test_broker_killed_in_three_node_cluster_loses_nothing(
 
 def leader_of_partition_zero(settings: Settings, cluster: Cluster) -> kafka_cluster.Node:
     """The node leading partition 0 of the input topic: the one whose loss hurts."""
-    admin = admin_client(settings.kafka_client_config())
-    try:
-        [topic] = admin.describe_topics([settings.topic_articles])
-    finally:
-        admin.close()
-    [first] = [p for p in topic["partitions"] if p.get("partition_index", p.get("partition")) == 0]
-    leader = first.get("leader_id", first.get("leader"))
+    leader = partition_leader(settings.kafka_client_config(), settings.topic_articles, 0)
     return next(node for node in cluster.nodes if node.node_id == leader)
 
 
