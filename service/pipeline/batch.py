@@ -63,9 +63,11 @@ def accept(
     max_text_bytes: int,
     window: Window = FOREVER,
     now: float = 0.0,
+    exactly_once: bool = False,
 ) -> Accepted:
     """Decode, validate and dedupe (against ``seen`` within ``window`` at ``now``);
-    nothing here raises for bad input."""
+    nothing here raises for bad input. ``exactly_once``: a message read again at the
+    position its entry names is scored again (:mod:`service.pipeline.dedupe`)."""
     result = Accepted()
     valid: list[tuple[Article, RawMessage]] = []
     for message in messages:
@@ -75,7 +77,9 @@ def accept(
         except Rejected as rejected:
             result.rejected.append(DeadLetter(message, rejected.code, rejected.detail))
     by_article = {id(article): message for article, message in valid}
-    fresh, duplicates = split_duplicates([article for article, _ in valid], seen, window, now)
+    positions = [(m.partition, m.offset) for _, m in valid] if exactly_once else None
+    articles = [article for article, _ in valid]
+    fresh, duplicates = split_duplicates(articles, seen, window, now, positions)
     result.fresh = fresh
     result.origins = [by_article[id(item.article)] for item in fresh]
     result.duplicates = [(article, by_article[id(article)]) for article in duplicates]

@@ -44,7 +44,14 @@ async def process_events(worker: Worker, events: Sequence[Any], commit: CommitEv
     messages = [raw_message(event) for event in events]
     window = Window(settings.dedupe_window_s)
     with no_current_event():  # look each id up in every partition (faust_fixes 8)
-        accepted = accept(messages, worker.seen, settings.max_text_bytes, window, time.time())
+        accepted = accept(
+            messages,
+            worker.seen,
+            settings.max_text_bytes,
+            window,
+            time.time(),
+            exactly_once=worker.app.in_transaction,
+        )
     model = worker.holder.current
     routed: Routed = await worker.scorer.score_and_route(
         accepted, model, settings.threshold, settings.topics, settings.supported_languages
@@ -106,7 +113,7 @@ def _update_tables(worker: Worker, events: Sequence[Any], routed: Routed) -> Non
         source = decision["source"]
         event = by_offset[(source["partition"], source["offset"])]
         with event_context(event):
-            remember([item], worker.seen, decided_at, source["partition"])
+            remember([item], worker.seen, decided_at, source["partition"], source["offset"])
         if decision.get("skipped"):
             continue  # not scored: the per-source rates are of what the model read
         name = str(item.article.get("source") or "unknown")

@@ -1,7 +1,9 @@
 """A worker SIGKILLed mid-stream and restarted loses nothing (DESIGN.md invariant 1).
 
 At-least-once may repeat outputs after the crash; exactly-once (Kafka transactions)
-must not: a ``read_committed`` reader sees every article exactly once.
+must not: a ``read_committed`` reader sees every article exactly once. The restarted
+worker takes the killed one's data directory, so it finds the local tables as the
+kill left them.
 """
 
 from __future__ import annotations
@@ -75,7 +77,71 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
         # test_worker_group.py's subject).
         wait_until(lambda: group_state(settings) == "Empty", 60, "the dead member to expire")
         second.start()
-        reader.read_until(lambda: reader.accounted() >= ids, 120, "every article after the restart")
+        try:
+            reader.read_until(
+                lambda: reader.accounted() >= ids, 120, "every article after the restart"
+            )
+        except AssertionError as timeout:
+            missing = sorted(ids - reader.accounted())
+            raise AssertionError(
+                f"{timeout}: {len(missing)} of {STREAM} missing (first: {missing[:5]});\n"
+                f"{second.describe()}"
+            ) from None
+        reader.read_to_end()
+    finally:
+        first.ensure_stopped()
+        second.ensure_stopped()
+        reader.close()
+
+    assert reader.accounted() == ids
+    if committed_only:
+        repeats = {i: n for i, n in Counter(reader.ids(settings.topic_scored)).items() if n > 1}
+        assert repeats == {}, f"{len(repeats)} articles decided twice under exactly-once"
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_killed_between_table_writes_and_commit_then_restarted_loses_nothing(
+    guarantee: str,
+    broker_settings: Settings,
+    create_topics: Callable[..., list[str]],
+    tmp_path: Path,
+) -> None:
+    """The kill lands after the dedupe entries of a batch are written, before its commit.
+
+    Under exactly-once the local store then marks as decided articles whose outputs
+    were aborted with the transaction; the restarted worker must score them again,
+    not skip them as repeats (the loss the chaos drill found).
+    """
+    create_topics(partitions=1)
+    settings = replace(
+        broker_settings,
+        topic_partitions=1,
+        processing_guarantee=guarantee,
+        session_timeout_s=6.0,
+        batch_size=50,
+    )
+    committed_only = guarantee == "exactly_once"
+    articles = synthetic_articles(400, "t")
+    ids = {article_id for article_id, _ in articles}
+    outputs = [settings.topic_scored, settings.topic_deadletter]
+    reader = TopicReader(settings, outputs, read_committed=committed_only)
+    first = WorkerProcess(settings, tmp_path, "dying", module="worker_killed_before_commit")
+    second = WorkerProcess(settings, tmp_path, "second")
+    try:
+        first.start({"KILL_AT_BATCH": "2"})
+        first.wait_ready()
+        produce(settings, [article(i, text) for i, text in articles])
+        assert first.wait_exit(120) == -9, first.log_tail()
+        assert "test fault: killed after the tables of batch 2" in first.log_tail()
+        wait_until(lambda: group_state(settings) == "Empty", 60, "the dead member to expire")
+        second.start()
+        try:
+            reader.read_until(lambda: reader.accounted() >= ids, 120, "every article")
+        except AssertionError as timeout:
+            missing = sorted(ids - reader.accounted())
+            raise AssertionError(
+                f"{timeout}: {len(missing)} missing (first: {missing[:5]});\n{second.describe()}"
+            ) from None
         reader.read_to_end()
     finally:
         first.ensure_stopped()

@@ -92,3 +92,40 @@ def test_entries_without_a_decision_time_expire_under_a_window_not_without_one()
     fresh, duplicates = split_duplicates([art("a", "x")], seen, WEEK, now=WEEK.seconds)
     assert [f.article.id for f in fresh] == ["a"] and duplicates == []
     assert not WEEK.holds({"hash": "h", "at": "yesterday"}, now=WEEK.seconds)
+
+
+def test_exactly_once_rereading_the_message_behind_an_entry_scores_it_again() -> None:
+    # The entry was written for the message at partition 2, offset 41, but that
+    # message's transaction never committed: reading it again is not a repeat.
+    seen: dict[str, Any] = {}
+    remember(split_duplicates([art("a", "x")], seen)[0], seen, now=1.0, partition=2, offset=41)
+    assert seen["a"]["o"] == 41
+    fresh, duplicates = split_duplicates([art("a", "x")], seen, positions=[(2, 41)])
+    assert [(f.article.id, f.version) for f in fresh] == [("a", 1)] and duplicates == []
+
+
+def test_exactly_once_the_same_article_at_another_position_is_still_a_duplicate() -> None:
+    seen: dict[str, Any] = {}
+    remember(split_duplicates([art("a", "x")], seen)[0], seen, now=1.0, partition=2, offset=41)
+    for position in [(2, 42), (1, 41)]:
+        fresh, duplicates = split_duplicates([art("a", "x")], seen, positions=[position])
+        assert fresh == [] and [d.id for d in duplicates] == ["a"], position
+
+
+def test_exactly_once_a_reread_keeps_its_version_and_its_in_batch_repeat_is_a_duplicate() -> None:
+    seen: dict[str, Any] = {}
+    remember(split_duplicates([art("a", "v1")], seen)[0], seen, partition=0, offset=5)
+    [second] = split_duplicates([art("a", "v2")], seen)[0]
+    remember([second], seen, partition=0, offset=9)  # version 2, its commit lost
+    fresh, duplicates = split_duplicates(
+        [art("a", "v2"), art("a", "v2")], seen, positions=[(0, 9), (0, 10)]
+    )
+    assert [(f.article.id, f.version) for f in fresh] == [("a", 2)]
+    assert [d.id for d in duplicates] == ["a"]
+
+
+def test_at_least_once_rereading_the_same_message_is_a_duplicate() -> None:
+    seen: dict[str, Any] = {}
+    remember(split_duplicates([art("a", "x")], seen)[0], seen, partition=2, offset=41)
+    fresh, duplicates = split_duplicates([art("a", "x")], seen)  # no positions given
+    assert fresh == [] and [d.id for d in duplicates] == ["a"]
