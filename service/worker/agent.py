@@ -35,7 +35,7 @@ from service.worker.faust_fixes import (
 )
 from service.worker.gaps import GapGuard, StallWatch
 from service.worker.microbatch import MicroBatcher
-from service.worker.outputs import process_events
+from service.worker.outputs import abandon_transactions, process_events
 from service.worker.stalls import QUIET_S, watch_for_stalls
 from service.worker.state import Worker
 
@@ -140,6 +140,10 @@ class BatchLoop:
                 log.exception(
                     "publishing a batch of %d failed; retrying in %.1f s", len(events), delay
                 )
+                try:
+                    await abandon_transactions(self.worker, events)
+                except Exception:  # the retry fails again and comes back here
+                    log.exception("abandoning the failed batch's transactions failed")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
 
@@ -178,5 +182,3 @@ class BatchLoop:
         if unfinished:
             self.worker.metrics.handed_back(unfinished)
             log.info("stopping: %d messages left uncommitted for the next reader", unfinished)
-
-

@@ -18,7 +18,7 @@ from service.pipeline.batch import Routed, accept
 from service.pipeline.dedupe import Window, remember
 from service.pipeline.records import RawMessage
 from service.pipeline.route import Outgoing
-from service.worker.faust_fixes import event_context, no_current_event
+from service.worker.faust_fixes import event_context, no_current_event, restart_transaction
 from service.worker.state import Worker
 
 log = logging.getLogger("claimwatch.agent")
@@ -67,6 +67,19 @@ def transactional_id(worker: Worker, source_partition: int) -> str:
     app = worker.app
     group = app.assignor.group_for_topic(worker.settings.topic_articles)
     return f"{app.conf.id}-{group}-{source_partition}"
+
+
+async def abandon_transactions(worker: Worker, events: Sequence[Any]) -> None:
+    """Exactly-once: abort the transactions of a failed batch's input partitions, so
+    that what got through of its outputs is not committed with the retry's.
+
+    The batch's dedupe entries written before the failure name the batch's own
+    messages, so the retry scores those articles again (:mod:`service.pipeline.dedupe`).
+    """
+    if not worker.app.in_transaction:
+        return
+    for partition in sorted({event.message.partition for event in events}):
+        await restart_transaction(worker.app.producer, transactional_id(worker, partition))
 
 
 async def publish(worker: Worker, outgoing: Sequence[Outgoing]) -> None:

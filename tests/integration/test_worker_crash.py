@@ -152,3 +152,44 @@ def test_killed_between_table_writes_and_commit_then_restarted_loses_nothing(
     if committed_only:
         repeats = {i: n for i, n in Counter(reader.ids(settings.topic_scored)).items() if n > 1}
         assert repeats == {}, f"{len(repeats)} articles decided twice under exactly-once"
+
+
+def test_exactly_once_batch_failing_half_way_is_retried_without_duplicates(
+    broker_settings: Settings,
+    create_topics: Callable[..., list[str]],
+    tmp_path: Path,
+) -> None:
+    """Half of a batch's outputs reach the broker, then its publish fails; the retry
+    must not commit that half a second time (the batch's transaction is aborted
+    first) nor skip the batch as already decided."""
+    create_topics(partitions=1)
+    settings = replace(
+        broker_settings, topic_partitions=1, processing_guarantee="exactly_once", batch_size=50
+    )
+    articles = synthetic_articles(300, "h")
+    ids = {article_id for article_id, _ in articles}
+    reader = TopicReader(
+        settings, [settings.topic_scored, settings.topic_deadletter], read_committed=True
+    )
+    worker = WorkerProcess(settings, tmp_path, "failing", module="worker_failing_publish")
+    try:
+        worker.start({"FAIL_AT_BATCH": "2"})
+        worker.wait_ready()
+        produce(settings, [article(i, text) for i, text in articles])
+        try:
+            reader.read_until(lambda: reader.accounted() >= ids, 120, "every article")
+        except AssertionError as timeout:
+            missing = sorted(ids - reader.accounted())
+            raise AssertionError(
+                f"{timeout}: {len(missing)} missing (first: {missing[:5]});\n{worker.describe()}"
+            ) from None
+        reader.read_to_end()
+        worker.assert_alive()
+        assert "test fault: batch 2 failed after" in worker.log_tail(400)
+    finally:
+        worker.ensure_stopped()
+        reader.close()
+
+    assert reader.accounted() == ids
+    repeats = {i: n for i, n in Counter(reader.ids(settings.topic_scored)).items() if n > 1}
+    assert repeats == {}, f"{len(repeats)} articles decided twice under exactly-once"

@@ -34,6 +34,7 @@ from service.worker.faust_fixes import (
     event_context,
     manual_offsets,
     no_current_event,
+    restart_transaction,
     rocksdb_store,
     seek_partition,
     wall_clock_windows,
@@ -494,3 +495,61 @@ def test_the_worker_app_recovers_with_the_fix(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, data_dir=tmp_path / "d")
     worker = build_app(settings, ModelHolder(None), new_metrics(settings))
     assert isinstance(worker.app.tables.recovery, ClaimwatchRecovery)
+
+
+# 13. A failed batch's transaction
+
+
+class TransactionalClient:
+    """Stands in for aiokafka's transactional producer: records what Faust asks of it."""
+
+    def __init__(self, log: list[str], name: str, abort_error: Exception | None = None) -> None:
+        self.log, self.name, self.abort_error = log, name, abort_error
+
+    async def abort_transaction(self) -> None:
+        self.log.append(f"{self.name}: abort")
+        if self.abort_error is not None:
+            raise self.abort_error
+
+    async def begin_transaction(self) -> None:
+        self.log.append(f"{self.name}: begin")
+
+    async def start(self) -> None:
+        self.log.append(f"{self.name}: start")
+
+    async def stop(self) -> None:
+        self.log.append(f"{self.name}: stop")
+
+
+def restart_with(abort_error: Exception | None) -> tuple[list[str], bool]:
+    """What :func:`restart_transaction` asks of Faust's real producer, whose
+    transactional clients are recorded stand-ins; and whether a client remains."""
+    log: list[str] = []
+
+    async def run() -> bool:
+        app = plain_app()
+        producer: Any = faust_aiokafka.Producer(app.transport)
+        producer._transaction_producers["t-0"] = TransactionalClient(log, "old", abort_error)
+        producer._trn_locks["t-0"] = asyncio.Lock()
+        producer._new_producer = lambda transactional_id=None: TransactionalClient(log, "new")
+        producer._ensure_producer = lambda: None
+        await restart_transaction(producer, "t-0")
+        return "t-0" in producer._transaction_producers
+
+    return log, asyncio.run(run())
+
+
+def test_a_failed_batchs_transaction_is_aborted_then_a_new_one_begins() -> None:
+    assert restart_with(None) == (["old: abort", "old: begin"], True)
+
+
+def test_a_refused_abort_replaces_the_producer() -> None:
+    log, kept = restart_with(RuntimeError("Invalid state transition"))
+    assert log == ["old: abort", "old: stop", "new: start", "new: begin"] and kept
+
+
+def test_a_fenced_transaction_is_left_to_its_new_owner() -> None:
+    from aiokafka.errors import ProducerFenced
+
+    log, kept = restart_with(ProducerFenced())
+    assert log == ["old: abort", "old: stop"] and not kept  # Faust dropped it; none begins
