@@ -90,6 +90,7 @@ def new_settings(bootstrap: str, work: Path, partitions: int) -> Settings:
         topic_scored=prefix + "articles.scored",
         topic_deadletter=prefix + "articles.deadletter",
         topic_verdicts=prefix + "articles.verdicts",
+        topic_claims=prefix + "articles.claims",
         topic_partitions=partitions,
     )
 

@@ -48,9 +48,17 @@ class Topics:
     scored: str = "articles.scored"
     deadletter: str = "articles.deadletter"
     verdicts: str = "articles.verdicts"
+    claims: str = "articles.claims"
 
     def all(self) -> list[str]:
-        return [self.articles, self.flagged, self.scored, self.deadletter, self.verdicts]
+        return [
+            self.articles,
+            self.flagged,
+            self.scored,
+            self.deadletter,
+            self.verdicts,
+            self.claims,
+        ]
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Settings:
     topic_scored: str = "articles.scored"
     topic_deadletter: str = "articles.deadletter"
     topic_verdicts: str = "articles.verdicts"
+    topic_claims: str = "articles.claims"  # claim memberships, from the review app
     topic_partitions: int = 4
     topic_replication: int = 1
     # worker
@@ -132,6 +141,7 @@ class Settings:
             self.topic_scored,
             self.topic_deadletter,
             self.topic_verdicts,
+            self.topic_claims,
         )
 
     @classmethod

@@ -76,12 +76,13 @@ def broker_settings(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Settin
         topic_scored=prefix + "articles.scored",
         topic_deadletter=prefix + "articles.deadletter",
         topic_verdicts=prefix + "articles.verdicts",
+        topic_claims=prefix + "articles.claims",
     )
 
 
 @pytest.fixture
 def create_topics(broker_settings: Settings) -> Callable[..., list[str]]:
-    """Create this test's topics (DESIGN.md's five) with the given partition count."""
+    """Create this test's topics (DESIGN.md's six) with the given partition count."""
 
     def create(partitions: int = 1, replication: int = 1) -> list[str]:
         admin = admin_client(broker_settings.kafka_client_config())

@@ -1,4 +1,5 @@
-"""`claimwatch claims cluster FILE.jsonl`: claim clusters of a file of articles, offline.
+"""`claimwatch claims cluster FILE.jsonl`: claim clusters of a file of articles, offline;
+`claimwatch claims splits`: reviewers' corrections of the clusters, as training data.
 
 The same clusterer as the service (:mod:`models.claims`), so anyone can measure it
 on their own labelled articles: one JSON line out per article in, in order.
@@ -16,7 +17,11 @@ import orjson
 
 from models.claims.cluster import DEFAULT_THRESHOLD, ClaimClusterer
 from models.claims.represent import claim_terms
-from service.errors import InputFileError
+from service.cli.review import review_db_path
+from service.errors import ConfigError, InputFileError
+from service.review.claims_store import ClaimStore
+from service.review.records import ReviewRecord
+from service.review.store import ReviewStore
 from service.settings import Settings
 
 # A line longer than this is refused before it is parsed (bounded memory per line).
@@ -38,6 +43,83 @@ def register(subparsers: Any) -> None:
         f"or {DEFAULT_THRESHOLD})",
     )
     cluster.set_defaults(handler=_cluster)
+    splits = commands.add_parser(
+        "splits",
+        help="export reviewers' cluster corrections (and confirmations) as JSONL, to tune "
+        "the clustering threshold",
+    )
+    splits.add_argument("--db", type=Path, default=None, help="review store (CLAIMWATCH_REVIEW_DB)")
+    splits.add_argument(
+        "--out", "-o", type=Path, default=None, help="output file (default: standard output)"
+    )
+    splits.set_defaults(handler=_splits)
+
+
+def _splits(args: argparse.Namespace, settings: Settings) -> int:
+    db_path = review_db_path(settings, args.db)
+    if not db_path.exists():
+        raise ConfigError(f"no review store at {db_path} (give --db or CLAIMWATCH_REVIEW_DB)")
+    store = ReviewStore(db_path)
+    try:
+        lines = threshold_examples(store)
+    finally:
+        store.close()
+    text = "".join(orjson.dumps(line).decode() + "\n" for line in lines)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    same = sum(1 for line in lines if line["same_claim"])
+    print(
+        f"claimwatch: exported {len(lines) - same} splits and {same} confirmed memberships",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def threshold_examples(store: ReviewStore) -> list[dict[str, Any]]:
+    """Labelled memberships for the clustering threshold, splits first.
+
+    A split says "this article joined at ``similarity`` but does not carry the
+    cluster's claim" (``same_claim`` false); a member still in a cluster when the
+    cluster got its verdict says it does (true). The threshold should lie above the
+    first kind and below the second.
+    """
+    claims = ClaimStore(store)
+    splits = claims.splits()
+    confirmed = claims.confirmed()
+    records = store.records([s.article_id for s in splits] + [a for a, _, _ in confirmed])
+    verdicts = {v.article_id: v for v in store.verdicts()}
+    lines: list[dict[str, Any]] = []
+    for split in splits:
+        line = {
+            "article_id": split.article_id,
+            "cluster_id": split.from_cluster,
+            "similarity": split.similarity,
+            "same_claim": False,
+            "reviewer": split.reviewer,
+            "decided_at": split.split_at,
+        }
+        lines.append(line | _article(records.get(split.article_id)))
+    for article_id, cluster_id, similarity in confirmed:
+        verdict = verdicts[article_id]
+        line = {
+            "article_id": article_id,
+            "cluster_id": cluster_id,
+            "similarity": similarity,
+            "same_claim": True,
+            "reviewer": verdict.reviewer,
+            "decided_at": verdict.decided_at,
+        }
+        lines.append(line | _article(records.get(article_id)))
+    return lines
+
+
+def _article(record: ReviewRecord | None) -> dict[str, Any]:
+    if record is None:
+        return {}
+    return {"title": record.title, "text": record.text, "source": record.source}
 
 
 def read_articles(handle: IO[bytes], max_text_bytes: int) -> Iterator[dict[str, Any]]:

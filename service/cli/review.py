@@ -18,9 +18,13 @@ from service.errors import ConfigError
 from service.kafka.tail import read_topic
 from service.review.app import build_app
 from service.review.auth import NAME, Authenticator, hash_password, read_users
+from service.review.claims import ClaimAssigner, ClaimLabel, StreamClaims
+from service.review.claims_store import ClaimStore
+from service.review.claims_topic import ClaimPublisher
 from service.review.consumer import FlaggedIntake
+from service.review.context import Outboxes
 from service.review.records import InvalidRecordError, ReviewRecord, read_review_record
-from service.review.render import render_terminal
+from service.review.render import claim_header, render_terminal
 from service.review.store import ReviewStore
 from service.review.verdicts import VerdictPublisher
 from service.settings import Settings
@@ -46,6 +50,12 @@ def register(subparsers: Any) -> None:
     tail.add_argument("--max", type=int, default=None, help="stop after N printed items")
     tail.add_argument("--timeout", type=float, default=None, help="stop after N idle seconds")
     tail.add_argument("--no-color", action="store_true", help="mark cues as [[cue]](category)")
+    tail.add_argument(
+        "--group",
+        action="store_true",
+        help="print the items grouped by claim cluster once the tail ends (with --max or"
+        " --timeout)",
+    )
     tail.set_defaults(handler=review_tail)
 
     serve = commands.add_parser("serve", help="run the review web app")
@@ -80,7 +90,13 @@ def wanted(record: ReviewRecord, args: argparse.Namespace) -> bool:
 
 
 def review_tail(args: argparse.Namespace, settings: Settings) -> int:
+    """Print flagged items as they come, each with its claim cluster (clustered here, in
+    the order read); with ``--group`` the items of one claim are printed together at the end."""
+    if args.group and args.max is None and args.timeout is None:
+        raise ConfigError("--group prints when the tail ends: give --max or --timeout")
     color = not args.no_color and sys.stdout.isatty()
+    claims = StreamClaims(settings.claim_threshold, settings.claim_window_s)
+    groups: dict[str, list[tuple[ReviewRecord, ClaimLabel]]] = {}
     printed = 0
     for message in read_topic(
         settings.kafka_client_config(),
@@ -96,14 +112,36 @@ def review_tail(args: argparse.Namespace, settings: Settings) -> int:
             continue
         if not wanted(record, args):
             continue
-        if args.json:
-            print(json.dumps(dict(record.raw), ensure_ascii=False), flush=True)
+        label = claims.place(record, message.timestamp_ms / 1000.0)
+        if args.group:
+            groups.setdefault(label.cluster_id, []).append((record, label))
+        elif args.json:
+            line = dict(record.raw) | {"cluster_id": label.cluster_id}
+            print(json.dumps(line, ensure_ascii=False), flush=True)
         else:
-            print(render_terminal(record, color=color) + "\n", flush=True)
+            print(render_terminal(record, color=color, claim=label) + "\n", flush=True)
         printed += 1
         if args.max is not None and printed >= args.max:
             break
+    for members in groups.values():
+        _print_group(members, args.json, color)
     return 0
+
+
+def _print_group(
+    members: list[tuple[ReviewRecord, ClaimLabel]], as_json: bool, color: bool
+) -> None:
+    """One claim's items, oldest first, under a line naming the claim (JSON: one line each)."""
+    if as_json:
+        for record, label in members:
+            line = dict(record.raw) | {"cluster_id": label.cluster_id}
+            print(json.dumps(line, ensure_ascii=False))
+        return
+    last = members[-1][1]
+    print(claim_header(last, len(members), color))
+    for record, label in members:
+        print(render_terminal(record, color=color, claim=label) + "\n")
+    sys.stdout.flush()
 
 
 def authenticator(settings: Settings, store: ReviewStore) -> Authenticator:
@@ -117,11 +155,28 @@ def review_serve(args: argparse.Namespace, settings: Settings) -> int:
     store = ReviewStore(review_db_path(settings, args.db), lock_seconds=settings.review_lock_s)
     auth = authenticator(settings, store)
     config = settings.kafka_client_config()
-    publisher = VerdictPublisher(store, config, settings.topic_verdicts)
+    claims = ClaimStore(store)
+    assigner = ClaimAssigner(claims, settings.claim_threshold, settings.claim_window_s)
+    memberships = ClaimPublisher(claims, config, settings.topic_claims)
+    outboxes = Outboxes(VerdictPublisher(store, config, settings.topic_verdicts), memberships)
+
+    def catch_up() -> None:
+        assigner.rebuild()
+        place_and_publish()
+
+    def place_and_publish() -> None:
+        assigner.assign_pending()
+        memberships.flush_pending()
+
     intake = FlaggedIntake(
-        store, config, settings.topic_flagged, startup_timeout_s=settings.startup_timeout_s
+        store,
+        config,
+        settings.topic_flagged,
+        after_batch=place_and_publish,
+        startup_timeout_s=settings.startup_timeout_s,
+        on_start=catch_up,
     )
-    app = build_app(store, auth, publisher)
+    app = build_app(store, auth, outboxes, claims=claims)
 
     async def start_intake(_: web.Application) -> None:
         intake.on_unreachable = stop_app_from_thread(asyncio.get_running_loop())

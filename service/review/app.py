@@ -17,8 +17,10 @@ from aiohttp import web
 from service.errors import ClaimwatchError
 from service.review import api, pages, views
 from service.review.auth import Authenticator
+from service.review.claims_store import ClaimStore
 from service.review.context import (
     AUTH,
+    CLAIMS,
     FLUSH_INTERVAL,
     REVIEWER,
     SINK,
@@ -121,25 +123,44 @@ async def _flush_periodically(app: web.Application) -> AsyncIterator[None]:
 
 
 def build_app(
-    store: ReviewStore, auth: Authenticator, sink: VerdictSink, flush_interval_s: float = 5.0
+    store: ReviewStore,
+    auth: Authenticator,
+    sink: VerdictSink,
+    flush_interval_s: float = 5.0,
+    claims: ClaimStore | None = None,
 ) -> web.Application:
-    """The review app; the caller owns the store and starts intake separately."""
+    """The review app; the caller owns the store and starts intake separately.
+
+    The queue page lists claim clusters (``claims``, on the same store); ``sink``
+    flushes the outboxes (verdicts, and claim memberships after a split).
+    """
     app = web.Application(middlewares=[security_headers, authenticate], client_max_size=64_000)
     app[STORE], app[AUTH], app[SINK] = store, auth, sink
+    app[CLAIMS] = ClaimStore(store) if claims is None else claims
     app[FLUSH_INTERVAL] = flush_interval_s
     app.cleanup_ctx.append(_flush_periodically)
     item = "/articles/{article_id}"
+    cluster = "/clusters/{cluster_id}"
     app.router.add_get("/", views.queue_view)
     app.router.add_get(item, views.article_view)
     app.router.add_post(item + "/claim", views.claim_form)
     app.router.add_post(item + "/release", views.release_form)
     app.router.add_post(item + "/verdict", views.verdict_form)
+    app.router.add_post(item + "/split", views.split_form)
+    app.router.add_get(cluster, views.cluster_view)
+    app.router.add_post(cluster + "/claim", views.cluster_claim_form)
+    app.router.add_post(cluster + "/release", views.cluster_release_form)
+    app.router.add_post(cluster + "/verdict", views.cluster_verdict_form)
     app.router.add_get("/api/me", api.api_me)
     app.router.add_get("/api/queue", api.api_queue)
+    app.router.add_get("/api/clusters", api.api_clusters)
+    app.router.add_get("/api" + cluster, api.api_cluster)
+    app.router.add_post("/api" + cluster + "/verdict", api.api_cluster_verdict)
     app.router.add_get("/api" + item, api.api_article)
     app.router.add_post("/api" + item + "/claim", api.api_claim)
     app.router.add_post("/api" + item + "/release", api.api_release)
     app.router.add_post("/api" + item + "/verdict", api.api_verdict)
+    app.router.add_post("/api" + item + "/split", api.api_split)
     app.router.add_get("/static/review.css", views.stylesheet)
     app.router.add_get("/healthz", views.health)
     return app

@@ -50,6 +50,9 @@ def parse_batch(messages: list[Message]) -> tuple[list[ReviewRecord], dict[int, 
 class FlaggedIntake:
     """Reads ``topic`` into ``store`` until stopped; ``after_batch`` runs after each batch.
 
+    ``on_start`` runs once in the intake thread, after Kafka answered and before the
+    first batch (the claim clusters are rebuilt and caught up there).
+
     With ``startup_timeout_s`` the first connection is waited for that long (see the
     module docstring); ``failure`` then holds the error that ended the wait.
     """
@@ -63,6 +66,7 @@ class FlaggedIntake:
         *,
         startup_timeout_s: float | None = None,
         on_unreachable: Callable[[KafkaUnavailableError], None] | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.kafka_config = dict(kafka_config)
@@ -70,6 +74,7 @@ class FlaggedIntake:
         self.after_batch = after_batch
         self.startup_timeout_s = startup_timeout_s
         self.on_unreachable = on_unreachable
+        self.on_start = on_start
         self.failure: KafkaUnavailableError | None = None
         self.received = 0
         self.invalid = 0
@@ -88,6 +93,11 @@ class FlaggedIntake:
     def _run(self) -> None:
         if not self._wait_for_kafka():
             return
+        if self.on_start:
+            try:
+                self.on_start()
+            except Exception:  # the queue is still worth filling; after_batch tries again
+                log.exception("review intake: start-up step failed")
         while not self._stop.is_set():
             try:
                 consumer = make_consumer(self.kafka_config)

@@ -1,4 +1,5 @@
-"""HTML pages of the review app, built from escaped pieces.
+"""HTML pages of the review app, built from escaped pieces: the article page and the parts
+the cluster pages (:mod:`service.review.cluster_pages`) share.
 
 Article text, titles, sources, URLs, reviewer notes and ids are all untrusted:
 every one goes through :func:`e` (``html.escape`` with quotes) or
@@ -70,64 +71,13 @@ def highlighted(parts: Sequence[Segment]) -> str:
             negated = " cue-negated" if part.cue.negated else ""
             title = f"{category} (negated)" if part.cue.negated else category
             out.append(
-                f'<mark class="cue cue-{e(_slug(category))}{negated}" title="{e(title)}"'
+                f'<mark class="cue cue-{e(slug(category))}{negated}" title="{e(title)}"'
                 f' data-category="{e(category)}">{e(part.text)}</mark>'
             )
     return "".join(out)
 
 
-def queue_page(
-    items: Sequence[QueueItem],
-    reviewer: str,
-    csrf: str,
-    sources: Sequence[str],
-    tiers: Sequence[str],
-    source: str | None,
-    tier: str | None,
-    notice: str | None = None,
-) -> str:
-    now = time.time()
-    rows = "".join(_queue_row(item, reviewer, csrf, now) for item in items)
-    if not rows:
-        rows = "<tr><td colspan=6 class=empty>Nothing to review.</td></tr>"
-    body = (
-        (f"<p class=notice role=status>{e(notice)}</p>" if notice else "")
-        + f"<h1>Review queue <small>({len(items)})</small></h1>"
-        + '<form class=filters method=get action="/">'
-        + _select("source", "all sources", sources, source)
-        + _select("tier", "all tiers", tiers, tier)
-        + "<button type=submit>Filter</button></form>"
-        + "<table class=queue><thead><tr><th>Tier</th><th>Score</th><th>Title</th>"
-        + "<th>Source</th><th>Status</th><th></th></tr></thead>"
-        + f"<tbody>{rows}</tbody></table>"
-    )
-    return page("Queue", reviewer, body)
-
-
-def _queue_row(item: QueueItem, reviewer: str, csrf: str, now: float) -> str:
-    record = item.record
-    other = item.locked_by_other(reviewer, now)
-    mine = item.lock and item.lock.reviewer == reviewer and item.lock.expires > now
-    if other:
-        status = f"in review by {e(other.reviewer)}"
-        action = ""
-    else:
-        status = "claimed by you" if mine else "open"
-        action = (
-            f'<form method=post action="{article_href(record.article_id, "claim")}">'
-            f'<input type=hidden name=csrf_token value="{e(csrf)}">'
-            "<button type=submit>Review</button></form>"
-        )
-    return (
-        f'<tr data-article-id="{e(record.article_id)}">'
-        f'<td><span class="tier tier-{e(_slug(record.tier))}">{e(record.tier or "-")}</span></td>'
-        f"<td>{record.score:.3f}</td>"
-        f'<td><a href="{article_href(record.article_id)}">{e(record.title or record.article_id)}'
-        f"</a></td><td>{e(record.source or '-')}</td><td>{status}</td><td>{action}</td></tr>"
-    )
-
-
-def _select(name: str, everything: str, options: Sequence[str], chosen: str | None) -> str:
+def select(name: str, everything: str, options: Sequence[str], chosen: str | None) -> str:
     items = [f'<option value="">{e(everything)}</option>']
     for option in options:
         selected = " selected" if option == chosen else ""
@@ -135,23 +85,35 @@ def _select(name: str, everything: str, options: Sequence[str], chosen: str | No
     return f'<label>{e(name)} <select name="{e(name)}">{"".join(items)}</select></label>'
 
 
-def article_page(item: QueueItem, reviewer: str, csrf: str, notice: str | None = None) -> str:
+def article_page(
+    item: QueueItem,
+    reviewer: str,
+    csrf: str,
+    notice: str | None = None,
+    cluster: tuple[str, int] | None = None,
+) -> str:
+    """An article with its evidence; ``cluster`` (id, size) links to its claim cluster."""
     record = item.record
     body = (
         (f"<p class=notice role=status>{e(notice)}</p>" if notice else "")
         + f"<h1 data-testid=title>{e(record.title or '(untitled)')}</h1>"
-        + _facts(record)
-        + _reasons_section(record)
+        + _facts(record, cluster)
+        + reasons_section(record)
         + _review_panel(item, reviewer, csrf)
         + _text_section(record)
-        + _sentences_section(record)
+        + sentences_section(record)
         + _attributions_section(record)
         + _pairs_section(record)
     )
     return page(record.title or record.article_id, reviewer, body)
 
 
-def _facts(record: ReviewRecord) -> str:
+def cluster_href(cluster_id: str, action: str = "") -> str:
+    path = "/clusters/" + quote(cluster_id, safe="")
+    return e(path + (f"/{action}" if action else ""))
+
+
+def _facts(record: ReviewRecord, cluster: tuple[str, int] | None = None) -> str:
     url = record.url
     if url and urlsplit(url).scheme in ("http", "https"):
         link = f'<a href="{e(url)}" rel="noopener noreferrer nofollow">{e(url)}</a>'
@@ -164,11 +126,16 @@ def _facts(record: ReviewRecord) -> str:
         ("Source", e(record.source or "-")),
         ("URL", link),
         ("Score", f"<span data-testid=score>{record.score:.3f}</span> (threshold {threshold})"),
-        ("Tier", f'<span class="tier tier-{e(_slug(record.tier))}">{e(record.tier or "-")}</span>'),
+        ("Tier", f'<span class="tier tier-{e(slug(record.tier))}">{e(record.tier or "-")}</span>'),
         ("Model", e(model)),
     ]
     if record.refutation_score is not None:
         facts.append(("Refutation score", f"{record.refutation_score:.3f}"))
+    if cluster is not None:
+        cluster_id, size = cluster
+        articles = "article" if size == 1 else "articles"
+        link = f'<a data-testid=cluster href="{cluster_href(cluster_id)}">{e(cluster_id)}</a>'
+        facts.append(("Claim cluster", f"{link} ({size} {articles})"))
     return "<dl class=facts>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"
 
 
@@ -179,7 +146,7 @@ def _review_panel(item: QueueItem, reviewer: str, csrf: str) -> str:
         return "<section class=review><p>This item has been decided.</p></section>"
     other = item.locked_by_other(reviewer, now)
     if other:
-        until = _clock(other.expires)
+        until = clock_time(other.expires)
         return (
             f"<section class=review><p>In review by <b>{e(other.reviewer)}</b>"
             f" until {e(until)}.</p></section>"
@@ -199,7 +166,7 @@ def _review_panel(item: QueueItem, reviewer: str, csrf: str) -> str:
     )
     verdict_action = article_href(record.article_id, "verdict")
     return (
-        f"<section class=review><p>Claimed by you until {e(_clock(item.lock.expires))}.</p>"
+        f"<section class=review><p>Claimed by you until {e(clock_time(item.lock.expires))}.</p>"
         f'<form class=verdict-form method=post action="{verdict_action}">'
         f"{hidden}<label>Note (optional)<textarea name=note maxlength=2000 rows=2></textarea>"
         f"</label><div class=buttons>{buttons}</div></form>"
@@ -215,7 +182,7 @@ def _text_section(record: ReviewRecord) -> str:
     return f"<section><h2>Text</h2><div class=article-text data-testid=text>{text}</div></section>"
 
 
-def _reasons_section(record: ReviewRecord) -> str:
+def reasons_section(record: ReviewRecord) -> str:
     """The features that raised the score most, in words, most important first."""
     if not record.flag_reasons:
         return ""
@@ -229,7 +196,7 @@ def _reason_item(reason: FlagReason) -> str:
     return f"<li><span class=reason-text>{e(reason.text)}</span>{small}</li>"
 
 
-def _sentences_section(record: ReviewRecord) -> str:
+def sentences_section(record: ReviewRecord) -> str:
     """Sentences that carry a cue or are hedged; a hedged one shows its hedge probability."""
     sentences = evidence_sentences(record)
     if not sentences:
@@ -272,7 +239,7 @@ def _attribution_item(attribution: Attribution) -> str:
     party = f" <small class=party>({e(note)})</small>" if note else ""
     sentence = "" if attribution.sentence is None else f' data-sentence="{attribution.sentence}"'
     return (
-        f'<li data-kind="{e(kind)}"{sentence}><span class="kind kind-{e(_slug(kind))}">{e(kind)}'
+        f'<li data-kind="{e(kind)}"{sentence}><span class="kind kind-{e(slug(kind))}">{e(kind)}'
         f"</span> <span class=who>{_part(attribution.source, '(no source)')}</span>{party}"
         f" → <span class=said>{_part(attribution.cue, '(no cue)')}</span>"
         f" → <span class=what>{_part(attribution.content, '(no content)')}</span></li>"
@@ -308,11 +275,11 @@ def error_page(status: int, message: str, reviewer: str = "") -> str:
     return page(str(status), reviewer or "-", body)
 
 
-def _clock(epoch: float) -> str:
+def clock_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S UTC")
 
 
-def _slug(value: str) -> str:
+def slug(value: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in value.lower())[:40] or "none"
 
 
@@ -343,4 +310,6 @@ mark.cue-negated{border-bottom-style:dashed;text-decoration:line-through}
 .hedge{background:#efe3ff;color:#4b2a85}.kind{background:#e3e6ea}
 .kind-claim{background:#d9ecff}.kind-denial{background:#ffd9e0}.kind-report{background:#fff2a8}
 .attributions .who{font-weight:600}.missing{color:#8c959f;font-style:italic}
+.members{padding:0}.member{list-style:none;background:#fff;border:1px solid #dde1e6;
+padding:.4em .9em;margin:.6em 0}.member h3{margin:.2em 0}.member-facts{color:#57606a}
 """

@@ -153,7 +153,11 @@ class ReviewRecord:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A reviewer's decision, as produced to ``articles.verdicts`` (key = article id)."""
+    """A reviewer's decision, as produced to ``articles.verdicts`` (key = article id).
+
+    ``cluster_id`` is set when the verdict was given to a whole claim cluster: each
+    member gets its own record, all with the same decision and cluster id.
+    """
 
     article_id: str
     verdict: VerdictLabel
@@ -161,6 +165,7 @@ class Verdict:
     decided_at: str
     model_version: str
     note: str | None = None
+    cluster_id: str | None = None
 
     def to_json(self) -> bytes:
         value: dict[str, Any] = {
@@ -172,6 +177,8 @@ class Verdict:
         }
         if self.note:
             value["note"] = self.note
+        if self.cluster_id:
+            value["cluster_id"] = self.cluster_id
         return json.dumps(value, ensure_ascii=False).encode()
 
 
@@ -187,6 +194,7 @@ def read_verdict(value: bytes | str | Mapping[str, Any]) -> Verdict:
     if label not in VERDICTS:
         raise InvalidRecordError(f"verdict must be one of {', '.join(VERDICTS)}, not {label!r}")
     note = data.get("note")
+    cluster_id = data.get("cluster_id")
     return Verdict(
         article_id=_required_str(data, "article_id"),
         verdict=label,
@@ -194,6 +202,7 @@ def read_verdict(value: bytes | str | Mapping[str, Any]) -> Verdict:
         decided_at=_str(data, "decided_at"),
         model_version=_str(data, "model_version"),
         note=note if isinstance(note, str) and note else None,
+        cluster_id=cluster_id if isinstance(cluster_id, str) and cluster_id else None,
     )
 
 

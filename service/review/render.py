@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from service.review.claims import ClaimLabel
 from service.review.records import Attribution, Cue, FlagReason, ReviewRecord, Sentence, Span
 
 # C0 and C1 controls except tab and newline, plus DEL.
@@ -152,22 +153,46 @@ def shorten(text: str, limit: int = CONTENT_CHARS) -> str:
     return cut.rstrip() + "…"
 
 
-def render_terminal(record: ReviewRecord, color: bool = True) -> str:
+def render_terminal(
+    record: ReviewRecord, color: bool = True, claim: ClaimLabel | None = None
+) -> str:
     """A review record as a human reads it in ``claimwatch review tail``.
 
-    Sections, each only when the record has something for it: the header, why it
-    was flagged, the sentences (cues highlighted, hedged ones marked), the
-    attributions as ``who → cue → what``, and the claim ↔ denial pairs.
+    Sections, each only when the record has something for it: the header (with
+    the record's claim cluster when ``claim`` is given), why it was flagged, the
+    sentences (cues highlighted, hedged ones marked), the attributions as
+    ``who → cue → what``, and the claim ↔ denial pairs.
     """
     return "\n".join(
         [
             *_header_lines(record, color),
+            *([claim_line(claim)] if claim else []),
             *_reason_lines(record, color),
             *_sentence_lines(record, color),
             *_attribution_lines(record, color),
             *_pair_lines(record, color),
         ]
     )
+
+
+def claim_line(claim: ClaimLabel) -> str:
+    """``  claim claim-… · new``, or its number in the cluster, sources and first headline."""
+    if claim.position == 1:
+        return f"  claim {claim.cluster_id} · new"
+    sources = "source" if claim.sources == 1 else "sources"
+    return (
+        f"  claim {claim.cluster_id} · article {claim.position} · {claim.sources} {sources}"
+        f" · first: {one_line(claim.headline)}"
+    )
+
+
+def claim_header(claim: ClaimLabel, articles: int, color: bool) -> str:
+    """The line over one claim's records in ``review tail --group``."""
+    sources = "source" if claim.sources == 1 else "sources"
+    title = one_line(claim.headline) or "(untitled)"
+    noun = "article" if articles == 1 else "articles"
+    text = f"== claim {claim.cluster_id}: {articles} {noun}, {claim.sources} {sources} · {title}"
+    return _style(BOLD, text, color)
 
 
 def _style(code: str, text: str, color: bool) -> str:

@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,7 +108,14 @@ class ReviewStore:
             self._db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, held by this thread alone (no transaction)."""
+        with self._mutex:
+            yield self._db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection inside one write transaction, committed at the end (or rolled back)."""
         with self._mutex:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -134,7 +141,7 @@ class ReviewStore:
         """
         now = time.time() if now is None else now
         added = 0
-        with self._transaction() as db:
+        with self.transaction() as db:
             for record in records:
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO items (article_id, record, tier, tier_rank, score,"
@@ -223,23 +230,33 @@ class ReviewStore:
 
     def claim(self, article_id: str, reviewer: str, now: float | None = None) -> Lock:
         """Lock the item for ``reviewer`` for ``lock_seconds``; refuse while another holds it."""
+        return self.claim_all([article_id], reviewer, now)
+
+    def claim_all(
+        self, article_ids: Sequence[str], reviewer: str, now: float | None = None
+    ) -> Lock:
+        """Lock every item for ``reviewer``; none if one is decided or held by another."""
         now = time.time() if now is None else now
-        with self._transaction() as db:
-            self._check_open(db, article_id, reviewer, now)
-            lock = Lock(reviewer, now + self.lock_seconds)
-            db.execute(
-                "UPDATE items SET lock_owner = ?, lock_expires = ? WHERE article_id = ?",
-                (lock.reviewer, lock.expires, article_id),
-            )
+        lock = Lock(reviewer, now + self.lock_seconds)
+        with self.transaction() as db:
+            for article_id in article_ids:
+                self._check_open(db, article_id, reviewer, now)
+                db.execute(
+                    "UPDATE items SET lock_owner = ?, lock_expires = ? WHERE article_id = ?",
+                    (lock.reviewer, lock.expires, article_id),
+                )
         return lock
 
     def release(self, article_id: str, reviewer: str) -> None:
         """Give up the reviewer's own lock; another reviewer's lock is left alone."""
-        with self._transaction() as db:
-            db.execute(
+        self.release_all([article_id], reviewer)
+
+    def release_all(self, article_ids: Sequence[str], reviewer: str) -> None:
+        with self.transaction() as db:
+            db.executemany(
                 "UPDATE items SET lock_owner = NULL, lock_expires = NULL"
                 " WHERE article_id = ? AND lock_owner = ?",
-                (article_id, reviewer),
+                [(article_id, reviewer) for article_id in article_ids],
             )
 
     def decide(
@@ -255,27 +272,50 @@ class ReviewStore:
 
         Allowed when the item is still queued and nobody else holds an unexpired lock.
         """
-        now = time.time() if now is None else now
-        with self._transaction() as db:
-            record = self._check_open(db, article_id, reviewer, now)
-            verdict = Verdict(
-                article_id=article_id,
-                verdict=label,
-                reviewer=reviewer,
-                decided_at=decided_at or _iso(now),
-                model_version=record.model.version,
-                note=note or None,
-            )
-            db.execute(
-                "UPDATE items SET status = 'decided', lock_owner = NULL, lock_expires = NULL"
-                " WHERE article_id = ?",
-                (article_id,),
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO verdicts (article_id, value, produced) VALUES (?, ?, 0)",
-                (article_id, verdict.to_json().decode()),
-            )
+        [verdict] = self.decide_all([article_id], reviewer, label, note, now, decided_at)
         return verdict
+
+    def decide_all(
+        self,
+        article_ids: Sequence[str],
+        reviewer: str,
+        label: VerdictLabel,
+        note: str | None = None,
+        now: float | None = None,
+        decided_at: str | None = None,
+        cluster_id: str | None = None,
+    ) -> list[Verdict]:
+        """One verdict per item, in one transaction: all of them are decided, or none.
+
+        A cluster verdict passes its members and ``cluster_id``; each member's
+        verdict carries its own model version.
+        """
+        now = time.time() if now is None else now
+        verdicts = []
+        with self.transaction() as db:
+            for article_id in article_ids:
+                record = self._check_open(db, article_id, reviewer, now)
+                verdict = Verdict(
+                    article_id=article_id,
+                    verdict=label,
+                    reviewer=reviewer,
+                    decided_at=decided_at or iso_time(now),
+                    model_version=record.model.version,
+                    note=note or None,
+                    cluster_id=cluster_id,
+                )
+                db.execute(
+                    "UPDATE items SET status = 'decided', lock_owner = NULL, lock_expires = NULL"
+                    " WHERE article_id = ?",
+                    (article_id,),
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO verdicts (article_id, value, produced)"
+                    " VALUES (?, ?, 0)",
+                    (article_id, verdict.to_json().decode()),
+                )
+                verdicts.append(verdict)
+        return verdicts
 
     def _check_open(
         self, db: sqlite3.Connection, article_id: str, reviewer: str, now: float
@@ -310,7 +350,7 @@ class ReviewStore:
         return [read_verdict(value) for (value,) in rows]
 
     def mark_produced(self, article_id: str) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("UPDATE verdicts SET produced = 1 WHERE article_id = ?", (article_id,))
 
     def counts(self) -> dict[str, int]:
@@ -324,9 +364,23 @@ class ReviewStore:
                 "verdicts_pending": pending.fetchone()[0],
             }
 
+    def items(self, article_ids: Iterable[str]) -> list[QueueItem]:
+        """The stored items among ``article_ids``, in the order given."""
+        found = []
+        with self._mutex:
+            for article_id in article_ids:
+                row = self._db.execute(
+                    "SELECT record, status, lock_owner, lock_expires FROM items"
+                    " WHERE article_id = ?",
+                    (article_id,),
+                ).fetchone()
+                if row:
+                    found.append(_item(*row))
+        return found
+
     def secret(self, name: str) -> str:
         """A per-store random secret (e.g. the CSRF key), created once and kept across restarts."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             row = db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
             if row:
                 return str(row[0])
@@ -340,5 +394,6 @@ def _item(record: str, status: str, owner: str | None, expires: float | None) ->
     return QueueItem(read_review_record(record), status, lock)
 
 
-def _iso(epoch: float) -> str:
+def iso_time(epoch: float) -> str:
+    """``epoch`` as ISO 8601 in UTC, to the millisecond (every ``*_at`` of the store)."""
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")

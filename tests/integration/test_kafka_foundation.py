@@ -104,7 +104,7 @@ def test_topic_creation_is_idempotent(broker_settings: Settings) -> None:
 
 def _env_for(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     monkeypatch.setenv("CLAIMWATCH_BOOTSTRAP_SERVERS", settings.bootstrap_servers)
-    for field in ("articles", "flagged", "scored", "deadletter", "verdicts"):
+    for field in ("articles", "flagged", "scored", "deadletter", "verdicts", "claims"):
         monkeypatch.setenv(f"CLAIMWATCH_TOPIC_{field.upper()}", getattr(settings, f"topic_{field}"))
 
 
@@ -118,7 +118,7 @@ def test_cli_topics_produce_and_tail(
     assert main(["topics", "create", "--partitions", "2"]) == 0
     assert main(["topics", "create"]) == 0
     out = capsys.readouterr().out
-    assert out.count("created") == 5 and out.count("exists") == 5
+    assert out.count("created") == 6 and out.count("exists") == 6
 
     articles = tmp_path / "articles.jsonl"
     lines = [json.dumps({"id": f"a{i}", "text": f"text {i}"}) for i in range(30)]

@@ -6,6 +6,12 @@ highlighted with the evidence (why it was flagged, hedged sentences, who → cue
 what), submits a verdict; the verdict is read back from the verdicts topic and
 exported as labelled JSONL. A second reviewer meets the lock, and a title, body and
 evidence carrying ``<script>`` show up as text and never run.
+
+Claim clusters: three articles of one claim are one row of the queue; every
+membership is on the claims topic; a reviewer moves one article out of the cluster
+(a split), the review service restarts and remembers it, a fourth article joins
+the same cluster, and one verdict on the cluster reaches the verdicts topic once
+per member, each with the cluster id.
 """
 
 from __future__ import annotations
@@ -53,6 +59,12 @@ TEXT = (
     "The mayor's office denied any wrongdoing. "
     "It was reported that the vote was skipped twice."
 )
+BRIDGE_TEXT = (
+    "The minister allegedly approved the bridge repairs without an inspection. "
+    "Engineer Tom Beck claimed the bridge cables were never tested. "
+    "The ministry denied that any bridge inspection was skipped."
+)
+BRIDGE_CUES = [("allegedly", "hedged_attribution"), ("claimed", "claim"), ("denied", "denial")]
 XSS_TITLE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 XSS_TEXT = (
     "Officials reportedly moved the funds. <script>window.__pwned = 3</script> "
@@ -61,7 +73,12 @@ XSS_TEXT = (
 
 
 def review_record(
-    article_id: str, title: str, text: str, score: float, cues: list[tuple[str, str]]
+    article_id: str,
+    title: str,
+    text: str,
+    score: float,
+    cues: list[tuple[str, str]],
+    source: str = "harbour-gazette",
 ) -> dict[str, Any]:
     """A review record as DESIGN.md lists it, with exact offsets into ``text``."""
     sentences: list[dict[str, Any]] = [
@@ -95,7 +112,7 @@ def review_record(
     return {
         "article_id": article_id,
         "title": title,
-        "source": "harbour-gazette",
+        "source": source,
         "url": f"https://example.org/{article_id}",
         "text": text,
         "score": score,
@@ -178,6 +195,7 @@ def env_for(settings: Settings, db: Path, port: int) -> dict[str, str]:
             "CLAIMWATCH_TOPIC_ARTICLES": settings.topic_articles,
             "CLAIMWATCH_TOPIC_FLAGGED": settings.topic_flagged,
             "CLAIMWATCH_TOPIC_VERDICTS": settings.topic_verdicts,
+            "CLAIMWATCH_TOPIC_CLAIMS": settings.topic_claims,
             "CLAIMWATCH_REVIEW_DB": str(db),
             "CLAIMWATCH_REVIEW_TOKEN": TOKEN,
             "CLAIMWATCH_REVIEW_PORT": str(port),
@@ -196,66 +214,86 @@ def get_json(url: str, user: str = "alice") -> Any:
         return json.load(response)
 
 
-@pytest.fixture
-def review_app(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
-) -> Iterator[tuple[str, dict[str, str]]]:
-    """`claimwatch review serve` as a separate process; yields (base URL, its environment)."""
-    create_topics(partitions=2)
-    port = free_port()
-    env = env_for(broker_settings, tmp_path / "review.sqlite3", port)
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "review", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+class ReviewServer:
+    """`claimwatch review serve` as a separate process, which a test may restart."""
 
-    def healthy() -> bool:
-        assert server.poll() is None, (tmp_path / "serve.log").read_text()
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        self.env, self.log = env, log
+        self.base = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "review", "serve"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(self.healthy, "the review app to listen", 30)
+
+    def healthy(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, self.log.read_text()
         try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+            with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
                 return response.status == 200
         except OSError:
             return False
 
-    try:
-        wait_for(healthy, "the review app to listen", 30)
-        yield base, env
-    finally:
-        server.send_signal(signal.SIGINT)
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGINT)
         try:
-            server.wait(15)
+            self.process.wait(15)
         except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+            self.process.kill()
+            self.process.wait(5)
+        self.process = None
 
 
-def produce(settings: Settings, records: list[dict[str, Any]]) -> None:
+@pytest.fixture
+def review_app(
+    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+) -> Iterator[ReviewServer]:
+    """`claimwatch review serve` on this test's topics and its own SQLite file."""
+    create_topics(partitions=2)
+    port = free_port()
+    server = ReviewServer(
+        env_for(broker_settings, tmp_path / "review.sqlite3", port), port, tmp_path / "serve.log"
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def produce(
+    settings: Settings, records: list[dict[str, Any]], partition: int | None = None
+) -> None:
+    """Send review records (to one ``partition`` when given: read in the order sent)."""
     producer = KafkaProducer(**settings.kafka_client_config(), acks="all")
     for record in records:
         producer.send(
             settings.topic_flagged,
             key=record["article_id"].encode(),
             value=json.dumps(record).encode(),
+            partition=partition,
         )
     producer.flush(30)
     producer.close()
 
 
-def read_verdicts(settings: Settings, count: int) -> list[tuple[str, dict[str, Any]]]:
-    """Wait for ``count`` messages on the verdicts topic and return (key, value) pairs."""
+def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Wait for ``count`` messages on ``topic`` and return (key, value) pairs."""
     consumer = KafkaConsumer(
         **settings.kafka_client_config(), group_id=None, enable_auto_commit=False
     )
     parts = [
-        TopicPartition(settings.topic_verdicts, p)
-        for p in wait_for(
-            lambda: consumer.partitions_for_topic(settings.topic_verdicts), "the verdicts topic"
-        )
+        TopicPartition(topic, p)
+        for p in wait_for(lambda: consumer.partitions_for_topic(topic), f"the topic {topic}")
     ]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
@@ -267,10 +305,15 @@ def read_verdicts(settings: Settings, count: int) -> list[tuple[str, dict[str, A
         return len(found) >= count
 
     try:
-        wait_for(enough, f"{count} verdict(s) on {settings.topic_verdicts}", 60)
+        wait_for(enough, f"{count} message(s) on {topic}", 60)
     finally:
         consumer.close()
     return found
+
+
+def read_verdicts(settings: Settings, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Wait for ``count`` messages on the verdicts topic and return (key, value) pairs."""
+    return read_topic(settings, settings.topic_verdicts, count)
 
 
 def launch(playwright: Any) -> Any:
@@ -280,9 +323,9 @@ def launch(playwright: Any) -> Any:
 
 
 def test_review_round_trip_in_chromium(
-    review_app: tuple[str, dict[str, str]], broker_settings: Settings, tmp_path: Path
+    review_app: ReviewServer, broker_settings: Settings, tmp_path: Path
 ) -> None:
-    base, env = review_app
+    base, env = review_app.base, review_app.env
     plain = with_evidence(
         review_record(
             "harbour-1",
@@ -359,9 +402,13 @@ def test_review_round_trip_in_chromium(
         assert rows.nth(1).locator("td").nth(2).inner_text() == plain["title"]
         page.screenshot(path=str(tmp_path / "review-queue.png"))
 
-        # Open the hostile item: its markup is text on the page and nothing ran.
+        # Open the hostile claim, then its article: markup is text and nothing ran.
         page.get_by_role("link", name=XSS_TITLE).click()
-        expect(page.get_by_test_id("title")).to_be_visible()
+        expect(page.get_by_test_id("title")).to_have_text(XSS_TITLE)
+        assert page.url.startswith(base + "/clusters/claim-")
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        page.get_by_test_id("members").get_by_role("link", name=XSS_TITLE).click()
+        expect(page.get_by_test_id("text")).to_be_visible()
         assert page.get_by_test_id("title").inner_text() == XSS_TITLE
         assert "<script>window.__pwned = 3</script>" in page.get_by_test_id("text").inner_text()
         assert page.get_by_test_id("why").locator("li").all_inner_texts() == [
@@ -385,9 +432,13 @@ def test_review_round_trip_in_chromium(
         bob_page.get_by_role("button", name="Release").click()
         expect(bob_page.locator("table.queue")).to_contain_text("open")
 
-        # Alice claims from the queue, sees the highlights and decides.
+        # Alice claims the claim from the queue, opens its one article, sees the
+        # highlights and decides.
         page.goto(base + "/")
         rows.filter(has_text=plain["title"]).get_by_role("button", name="Review").click()
+        expect(page.locator("section.review")).to_contain_text("Claimed by you")
+        assert page.url.startswith(base + "/clusters/claim-")
+        page.get_by_test_id("members").get_by_role("link", name=plain["title"]).click()
         expect(page.locator("section.review")).to_contain_text("Claimed by you")
         assert page.url == base + "/articles/harbour-1"
         marks = page.get_by_test_id("text").locator("mark.cue")
@@ -472,3 +523,146 @@ def test_review_round_trip_in_chromium(
         "model_version": "2025.11-test",
         "title": plain["title"],
     }
+
+
+def test_claim_clusters_in_chromium(
+    review_app: ReviewServer, broker_settings: Settings, tmp_path: Path
+) -> None:
+    base, settings = review_app.base, broker_settings
+    titles = {
+        "bridge-1": "Bridge repairs approved without inspection",
+        "bridge-2": "Bridge cables never tested, engineer claims",
+        "bridge-3": "Ministry denies skipped bridge inspection",
+        "bridge-4": "Minister approved bridge repairs, engineer says",
+    }
+
+    def bridge(n: int, score: float) -> dict[str, Any]:
+        article_id = f"bridge-{n}"
+        return review_record(
+            article_id, titles[article_id], BRIDGE_TEXT, score, BRIDGE_CUES, f"outlet-{n}"
+        )
+
+    harbour = review_record("harbour-1", "Harbour deal signed in secret", TEXT, 0.95, [])
+    produce(settings, [bridge(1, 0.8), bridge(2, 0.7), harbour, bridge(3, 0.75)], partition=0)
+
+    def clusters() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = get_json(base + "/api/clusters")["clusters"]
+        return found
+
+    wait_for(lambda: sum(c["articles"] for c in clusters()) == 4, "4 articles in clusters")
+    # the bridge claim (three outlets within the hour) spreads faster than the harbour one
+    assert [(c["articles"], c["sources"]) for c in clusters()] == [(3, 3), (1, 1)]
+    cluster_id = clusters()[0]["cluster_id"]
+    memberships = {
+        v["article_id"]: (k, v) for k, v in read_topic(settings, settings.topic_claims, 4)
+    }
+    assert sorted(memberships) == ["bridge-1", "bridge-2", "bridge-3", "harbour-1"]
+    for n in (1, 2, 3):
+        key, value = memberships[f"bridge-{n}"]
+        assert key == value["cluster_id"] == cluster_id
+        assert (value["size"], value["sources"], value["source"]) == (n, n, f"outlet-{n}")
+        assert value["first_seen"] == memberships["bridge-1"][1]["first_seen"]
+        assert 0.1 <= value["similarity"] <= 1.0
+    assert memberships["harbour-1"][0] != cluster_id
+    assert set(memberships["harbour-1"][1]) == {
+        "cluster_id", "article_id", "source", "similarity", "first_seen", "size", "sources"
+    }  # fmt: skip
+    cluster_page = f"{base}/clusters/{cluster_id}"
+
+    with playwright_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        alice = browser.new_context(http_credentials={"username": "alice", "password": TOKEN})
+        page = alice.new_page()
+        page.goto(base + "/")
+        rows = page.locator("table.queue tbody tr")
+        assert rows.count() == 2
+        assert rows.nth(0).get_attribute("data-cluster-id") == cluster_id
+        assert rows.nth(0).locator("td").all_inner_texts()[1:5] == [
+            "0.800",
+            titles["bridge-1"],  # the strongest member's headline
+            "3",
+            "3",
+        ]
+
+        # The cluster page: every member with its evidence; bridge-3 is moved out.
+        page.get_by_role("link", name=titles["bridge-1"]).click()
+        assert page.url == cluster_page
+        members = page.locator("li.member")
+        expect(members).to_have_count(3)
+        assert [members.nth(i).get_attribute("data-article-id") for i in range(3)] == [
+            "bridge-1",
+            "bridge-3",
+            "bridge-2",
+        ]
+        for i in range(3):
+            assert members.nth(i).locator("mark.cue").all_inner_texts() == [
+                "allegedly",
+                "claimed",
+                "denied",
+            ]
+        page.screenshot(path=str(tmp_path / "review-cluster.png"), full_page=True)
+        members.filter(has_text=titles["bridge-3"]).get_by_role(
+            "button", name="Not this claim: move out"
+        ).click()
+        expect(page.get_by_role("status")).to_contain_text("moved out of this claim")
+        expect(members).to_have_count(2)
+        assert page.locator("dl.facts").get_by_test_id("articles").inner_text() == "2"
+
+        # The split survives a restart of the review service, and the rebuilt
+        # clusterer puts a new article of the claim into the same cluster.
+        review_app.stop()
+        review_app.start()
+        page.goto(cluster_page)
+        assert members.all_inner_texts() and members.count() == 2
+        page.goto(base + "/articles/bridge-3")
+        moved = page.get_by_test_id("cluster")
+        assert moved.inner_text() != cluster_id
+        expect(page.locator("dl.facts")).to_contain_text("(1 article)")
+        produce(settings, [bridge(4, 0.6)], partition=0)
+        wait_for(
+            lambda: get_json(f"{base}/api/clusters/{cluster_id}")["articles"] == 3,
+            "bridge-4 in the bridge cluster",
+        )
+
+        # One verdict on the cluster: one verdict record per member.
+        page.goto(cluster_page)
+        page.get_by_role("button", name="Claim cluster for review").click()
+        expect(page.locator("section.review")).to_contain_text("one verdict applies to all 3")
+        page.get_by_label("Note (optional)").fill("Same claim, three outlets.")
+        page.get_by_role("button", name="Contested", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"Verdict recorded for 3 articles of claim {cluster_id}"
+        )
+        assert page.locator("table.queue tbody tr").count() == 2  # bridge-3 and harbour-1
+        browser.close()
+
+    verdicts = sorted(read_verdicts(settings, 3))
+    assert [key for key, _ in verdicts] == ["bridge-1", "bridge-2", "bridge-4"]
+    for key, verdict in verdicts:
+        assert verdict["article_id"] == key and verdict["cluster_id"] == cluster_id
+        assert verdict["verdict"] == "contested" and verdict["reviewer"] == "alice"
+        assert verdict["note"] == "Same claim, three outlets."
+    messages = read_topic(settings, settings.topic_claims, 6)
+    assert len(messages) == 6  # nothing sent twice across the restart
+    [(split_key, split)] = [(k, v) for k, v in messages if v["article_id"] == "bridge-3" and
+                            k != cluster_id]  # fmt: skip
+    assert (split["cluster_id"], split["size"], split["similarity"]) == (split_key, 1, 1.0)
+    [(key, joined)] = [(k, v) for k, v in messages if v["article_id"] == "bridge-4"]
+    assert (key, joined["size"], joined["sources"]) == (cluster_id, 3, 3)
+
+    # The split, and the members the cluster verdict confirmed, as threshold data.
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "claims", "splits"],
+        cwd=ROOT,
+        env=review_app.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(x["article_id"], x["cluster_id"], x["same_claim"]) for x in lines] == [
+        ("bridge-3", cluster_id, False),
+        ("bridge-2", cluster_id, True),
+        ("bridge-4", cluster_id, True),
+    ]

@@ -1,4 +1,5 @@
-"""`claimwatch review tail` against the real broker: filters, highlighting, JSON, bad records."""
+"""`claimwatch review tail` against the real broker: filters, highlighting, JSON, bad records,
+and the items of one claim grouped (``--group``)."""
 
 from __future__ import annotations
 
@@ -100,9 +101,15 @@ def test_review_tail_filters_and_highlights(
     producer.flush(30)
     producer.close()
 
-    result = tail(broker_settings, "--tier", "high", "--no-color")
+    result = tail(broker_settings, "--tier", "high", "--no-color", "--group")
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    # a and c carry the same text: one claim, told by two sources
+    (header,) = [line for line in out.splitlines() if line.startswith("== claim ")]
+    cluster_id = header.split()[2].rstrip(":")
+    assert header == f"== claim {cluster_id}: 2 articles, 2 sources · Senator \ufffd[2Jtook money"
+    assert f"  claim {cluster_id} · new" in out
+    assert f"  claim {cluster_id} · article 2 · 2 sources · first: Senator" in out
     assert "Senator \ufffd[2Jtook money" in out and "\x1b" not in out
     assert "Blog item" in out and "Medium item" not in out
     assert "The senator [[reportedly]](hedged_attribution) took the money." in out
@@ -113,3 +120,4 @@ def test_review_tail_filters_and_highlights(
     result = tail(broker_settings, "--json", "--min-score", "0.75", "--source", "WIRE")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["article_id"] for line in lines] == ["a"]
+    assert lines[0]["cluster_id"] == cluster_id

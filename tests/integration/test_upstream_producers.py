@@ -90,6 +90,7 @@ def run_settings(bootstrap: str, directory: Path) -> Settings:
         topic_scored=prefix + "articles.scored",
         topic_deadletter=prefix + "articles.deadletter",
         topic_verdicts=prefix + "articles.verdicts",
+        topic_claims=prefix + "articles.claims",
         topic_partitions=2,
         compression=OUTPUT_CODEC,
     )

@@ -67,6 +67,7 @@ def settings(planned_ports: tuple[int, int], unique: str, tmp_path: Path) -> Set
         topic_scored=prefix + "articles.scored",
         topic_deadletter=prefix + "articles.deadletter",
         topic_verdicts=prefix + "articles.verdicts",
+        topic_claims=prefix + "articles.claims",
         topic_partitions=1,
     )
 

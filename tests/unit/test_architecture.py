@@ -33,7 +33,8 @@ LAYERS: dict[str, frozenset[str]] = {
     "service.pipeline": frozenset({"service.shared", "models"}),
     "service.worker": frozenset({"service.pipeline", "service.shared", "models"}),
     "service.kafka": frozenset({"service.shared"}),
-    "service.review": frozenset({"service.shared"}),
+    # the review app runs the claim clusterer (service/review/claims.py)
+    "service.review": frozenset({"service.shared", "models.claims"}),
     "service.cli": frozenset(
         {
             "service.worker",

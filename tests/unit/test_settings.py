@@ -19,6 +19,7 @@ def test_defaults_work_against_the_local_broker() -> None:
         "articles.scored",
         "articles.deadletter",
         "articles.verdicts",
+        "articles.claims",
     ]
 
 

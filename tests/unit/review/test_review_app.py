@@ -1,4 +1,4 @@
-"""The review web app over HTTP: auth, CSRF refusals, escaping, locks and verdicts."""
+"""The review web app over HTTP: auth, CSRF refusals, escaping, locks, verdicts, clusters."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from review_factory import XSS_TEXT, XSS_TITLE, make_record
 
 from service.review.app import build_app
 from service.review.auth import Authenticator
+from service.review.claims import ClaimAssigner
+from service.review.claims_store import ClaimStore
 from service.review.records import Verdict, read_review_record
 from service.review.store import ReviewStore
 
@@ -63,6 +65,7 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
             read_review_record(make_record("m-1", tier="medium", score=0.99, source="wire")),
         ]
     )
+    ClaimAssigner(ClaimStore(store)).assign_pending()  # a-1 and m-1 tell the same claim
     sink = FakeSink(store)
     auth = Authenticator("team-token", {}, store.secret("csrf_key"))
 
@@ -102,9 +105,15 @@ def test_queue_page_is_ordered_escaped_and_locked_down(tmp_path: Path) -> None:
         assert response.headers["X-Frame-Options"] == "DENY"
         html = await response.text()
         assert "<script" not in html and "<img" not in html
-        assert re.findall(r'data-article-id="([^"]+)"', html) == ["x/&lt;b&gt;&amp;", "a-1", "m-1"]
+        # one row per claim, each named by its strongest open article: the claim of
+        # a-1 and m-1 (two sources within the hour) spreads faster than x's (one)
+        assert re.findall(r'data-article-id="([^"]+)"', html) == ["a-1", "x/&lt;b&gt;&amp;"]
+        assert re.findall(r"data-testid=articles>(\d+)<", html) == ["2", "1"]
+        assert re.findall(r"data-testid=sources>(\d+)<", html) == ["2", "1"]
         filtered = await (await client.get("/?source=wire", headers=basic("alice"))).text()
-        assert re.findall(r'data-article-id="([^"]+)"', filtered) == ["m-1"]
+        assert re.findall(r'data-article-id="([^"]+)"', filtered) == ["a-1"]
+        medium = await (await client.get("/?tier=medium", headers=basic("alice"))).text()
+        assert re.findall(r'data-article-id="([^"]+)"', medium) == ["a-1"]
 
     run(tmp_path, scenario)
 
@@ -236,5 +245,89 @@ def test_bearer_clients_skip_csrf_and_bad_input_is_rejected(tmp_path: Path) -> N
 def test_bad_query_is_a_400(tmp_path: Path, path: str) -> None:
     async def scenario(client: TestClient, store: ReviewStore, sink: FakeSink) -> None:
         assert (await client.get(path, headers=basic("alice"))).status == 400
+
+    run(tmp_path, scenario)
+
+
+def test_one_verdict_on_a_cluster_is_one_verdict_per_member(tmp_path: Path) -> None:
+    async def scenario(client: TestClient, store: ReviewStore, sink: FakeSink) -> None:
+        token = await csrf_of(client, "alice")
+        headers = basic("alice") | {"Origin": str(client.make_url("")).rstrip("/")}
+        cluster_id = ClaimStore(store).cluster_of("a-1")
+        assert cluster_id is not None and ClaimStore(store).cluster_of("m-1") == cluster_id
+        href = f"/clusters/{cluster_id}"
+        page = await (await client.get(href, headers=basic("alice"))).text()
+        assert re.findall(r'<li class=member data-article-id="([^"]+)"', page) == ["a-1", "m-1"]
+        assert "Claim cluster for review" in page and "name=verdict" not in page
+        response = await client.post(
+            href + "/claim", headers=headers, data={"csrf_token": token}, allow_redirects=False
+        )
+        assert (response.status, response.headers["Location"]) == (303, href)
+        assert [i.lock.reviewer for i in store.items(["a-1", "m-1"]) if i.lock] == [
+            "alice",
+            "alice",
+        ]
+        bob = await (await client.get(href, headers=basic("bob"))).text()
+        assert "In review by <b>alice</b>" in bob and "name=verdict" not in bob
+        page = await (await client.get(href, headers=basic("alice"))).text()
+        assert re.findall(r'name=article_id value="([^"]+)"', page) == ["a-1", "m-1"]
+        form = [
+            ("csrf_token", token),
+            ("article_id", "a-1"),
+            ("article_id", "m-1"),
+            ("verdict", "contested"),
+        ]
+        response = await client.post(
+            href + "/verdict", headers=headers, data=form, allow_redirects=False
+        )
+        assert response.headers["Location"] == f"/?decided_cluster={cluster_id}"
+        assert [(v.article_id, v.verdict, v.cluster_id) for v in sink.sent] == [
+            ("a-1", "contested", cluster_id),
+            ("m-1", "contested", cluster_id),
+        ]
+        queue = await client.get(response.headers["Location"], headers=basic("alice"))
+        html = await queue.text()
+        assert f"Verdict recorded for 2 articles of claim {cluster_id}" in html
+        assert re.findall(r'data-article-id="([^"]+)"', html) == ["x/&lt;b&gt;&amp;"]
+        page = await (await client.get("/articles/a-1", headers=basic("alice"))).text()
+        assert f'href="/clusters/{cluster_id}">{cluster_id}</a> (2 articles)' in page
+
+    run(tmp_path, scenario)
+
+
+def test_a_split_moves_the_article_out_and_a_stale_cluster_verdict_is_refused(
+    tmp_path: Path,
+) -> None:
+    async def scenario(client: TestClient, store: ReviewStore, sink: FakeSink) -> None:
+        token = await csrf_of(client, "alice")
+        headers = basic("alice") | {"Origin": str(client.make_url("")).rstrip("/")}
+        cluster_id = ClaimStore(store).cluster_of("m-1")
+        response = await client.post(
+            "/articles/m-1/split",
+            headers=headers,
+            data={"csrf_token": token},
+            allow_redirects=False,
+        )
+        assert response.headers["Location"] == f"/clusters/{cluster_id}?split=m-1"
+        page = await client.get(response.headers["Location"], headers=basic("alice"))
+        html = await page.text()
+        assert "moved out of this claim into a cluster of its own" in html
+        assert re.findall(r'<li class=member data-article-id="([^"]+)"', html) == ["a-1"]
+        assert "Not this claim" not in html  # alone now: nothing left to split
+        new_id = ClaimStore(store).cluster_of("m-1")
+        assert new_id not in (None, cluster_id)
+        moved = await (await client.get(f"/clusters/{new_id}", headers=basic("alice"))).text()
+        assert f"moved out of {cluster_id} by a reviewer" in moved
+        robot = {"Authorization": "Bearer team-token", "X-Reviewer": "robot"}
+        response = await client.post(
+            f"/api/clusters/{cluster_id}/verdict",
+            headers=robot,
+            json={"verdict": "contested", "article_ids": ["a-1", "m-1"]},
+        )
+        assert response.status == 409 and sink.sent == []  # m-1 left meanwhile
+        response = await client.post("/api/articles/m-1/split", headers=robot)
+        assert response.status == 409  # alone in its cluster
+        clusters = await (await client.get("/api/clusters", headers=robot)).json()
+        assert sorted(c["articles"] for c in clusters["clusters"]) == [1, 1, 1]
 
     run(tmp_path, scenario)

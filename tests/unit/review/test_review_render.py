@@ -6,13 +6,16 @@ from html.parser import HTMLParser
 
 from review_factory import XSS_TEXT, XSS_TITLE, make_evidence_record, make_record, span
 
-from service.review import pages
+from service.review import cluster_pages, pages
+from service.review.claims import StreamClaims
+from service.review.cluster_queue import ClusterSummary, Member
 from service.review.records import Cue, read_review_record
 from service.review.render import (
     BOLD,
     DIM,
     RESET,
     Segment,
+    claim_header,
     render_terminal,
     segments,
     shorten,
@@ -241,6 +244,7 @@ ALLOWED_TAGS = {
     "b",
     "h1",
     "h2",
+    "h3",
     "dl",
     "dt",
     "dd",
@@ -310,11 +314,23 @@ def test_every_page_escapes_untrusted_text() -> None:
     ]
     record = read_review_record(raw)
     item = QueueItem(record, "queued", Lock("<script>bob</script>", 4e9))
+    cluster = ClusterSummary(
+        '"><script>c</script>', XSS_TITLE, record.article_id, 2, 1, 1, 0.0, 60.0, "<b>t</b>", 0.9
+    )
+    mine = QueueItem(record, "queued", Lock("alice", 4e9))
     rendered = [
-        pages.article_page(item, "alice", "tok"),
-        pages.queue_page([item], "alice", "tok", ["<b>src</b>"], ["high"], "<b>src</b>", None),
+        pages.article_page(item, "alice", "tok", cluster=('"><script>c</script>', 2)),
+        cluster_pages.queue_page(
+            [cluster], "alice", "tok", ["<b>src</b>"], ["high"], "<b>src</b>", None
+        ),
+        cluster_pages.cluster_page(
+            cluster, [Member(item, 0.5, 0.0, "<script>from</script>")], "alice", "tok"
+        ),
+        cluster_pages.cluster_page(cluster, [Member(mine, 0.5, 0.0, None)] * 2, "alice", "tok"),
         pages.error_page(404, XSS_TITLE, "alice"),
     ]
+    assert "moved out of &lt;script&gt;from&lt;/script&gt; by a reviewer" in rendered[2]
+    assert "&quot;&gt;&lt;script&gt;c&lt;/script&gt;" in rendered[1]
     for html in rendered:
         tags = Tags()
         tags.feed(html)
@@ -332,3 +348,26 @@ def test_every_page_escapes_untrusted_text() -> None:
     assert "<span class=said>&lt;script&gt;cue&lt;/script&gt;</span>" in article
     assert "<span class=what>&lt;svg onload=1&gt;</span>" in article
     assert "%3Cscript%3E" in rendered[1]  # the id inside links is URL-quoted as well
+
+
+def test_the_terminal_names_each_item_s_claim_cluster() -> None:
+    claims = StreamClaims()
+    first = read_review_record(make_record("a-1", title="Mayor \x1b[2Jdeal", source="gazette"))
+    again = read_review_record(make_record("a-2", title="Mayor deal, again", source="wire"))
+    other = read_review_record(
+        make_record(
+            "b-1", title="Dam cracked", text="Residents reportedly saw the dam crack.", cues=[]
+        )
+    )
+    labels = [claims.place(r, now=float(n)) for n, r in enumerate([first, again, other])]
+    assert labels[0].cluster_id == labels[1].cluster_id != labels[2].cluster_id
+    lines = render_terminal(again, color=False, claim=labels[1]).splitlines()
+    assert lines[3] == (  # after the title, the facts and the URL
+        f"  claim {labels[0].cluster_id} · article 2 · 2 sources · first: Mayor \ufffd[2Jdeal"
+    )
+    assert f"  claim {labels[2].cluster_id} · new" in render_terminal(other, claim=labels[2])
+    assert claim_header(labels[1], 2, color=False) == (
+        f"== claim {labels[0].cluster_id}: 2 articles, 2 sources · Mayor \ufffd[2Jdeal"
+    )
+    plain = render_terminal(first, color=False).splitlines()
+    assert not [line for line in plain if line.startswith("  claim claim-")]
