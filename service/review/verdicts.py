@@ -1,35 +1,30 @@
 """Verdicts out: produced to ``articles.verdicts``, and exported as labelled training data.
 
-Producing uses the store as an outbox: a decision is committed to SQLite first,
-then sent (key = article id, acks=all) and marked as produced once Kafka has
-acknowledged it. Anything not yet acknowledged is retried, so a broker outage
-delays verdicts but never loses them.
+Producing uses the store as an outbox (:mod:`service.review.outbox`): a decision is
+committed to SQLite first, then sent (key = article id, acks=all) and marked as
+produced once Kafka has acknowledged it, so a broker outage delays verdicts but never
+loses them.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-
-from service.errors import ClaimwatchError
-from service.review.kafka_io import Message, make_producer
+from service.review.kafka_io import Message
+from service.review.outbox import OutboxPublisher, Pending
 from service.review.records import InvalidRecordError, Verdict, read_verdict
 from service.review.store import ReviewStore
-
-log = logging.getLogger(__name__)
 
 LABELS = {"contested": "contested", "not_contested": "not_contested"}
 
 
-class VerdictPublisher:
-    """Sends the store's pending verdicts to Kafka; safe to call from several threads."""
+class VerdictPublisher(OutboxPublisher):
+    """Sends the store's pending verdicts to Kafka (key = article id), oldest first."""
+
+    what = "verdict for"
 
     def __init__(
         self,
@@ -38,36 +33,14 @@ class VerdictPublisher:
         topic: str,
         timeout_s: float = 10.0,
     ) -> None:
+        super().__init__(kafka_config, topic, timeout_s)
         self.store = store
-        self.kafka_config = dict(kafka_config)
-        self.topic = topic
-        self.timeout_s = timeout_s
-        self._producer: KafkaProducer | None = None
-        self._lock = threading.Lock()
 
-    def flush_pending(self) -> int:
-        """Produce every unacknowledged verdict, oldest first; return how many went out."""
-        sent = 0
-        with self._lock:
-            for verdict in self.store.pending_verdicts():
-                try:
-                    producer = self._producer or make_producer(self.kafka_config)
-                    self._producer = producer
-                    producer.send(
-                        self.topic, key=verdict.article_id.encode(), value=verdict.to_json()
-                    ).get(timeout=self.timeout_s)
-                except (KafkaError, ClaimwatchError) as error:
-                    log.warning("verdict for %s not produced yet: %s", verdict.article_id, error)
-                    break
-                self.store.mark_produced(verdict.article_id)
-                sent += 1
-        return sent
+    def pending(self) -> list[Pending]:
+        return [(v.article_id, v.article_id, v.to_json()) for v in self.store.pending_verdicts()]
 
-    def close(self) -> None:
-        with self._lock:
-            if self._producer is not None:
-                self._producer.close(timeout=self.timeout_s)
-                self._producer = None
+    def mark_produced(self, handle: Any) -> None:
+        self.store.mark_produced(handle)
 
 
 def latest_verdicts(messages: Iterable[Message]) -> tuple[dict[str, Verdict], int]:
