@@ -95,6 +95,11 @@ def register_agent(worker: Worker) -> None:
             await loop.stop(task)
 
 
+class HandedBack(Exception):
+    """Part of a batch was handed back after its outputs were sent: the rest is
+    published again on fresh transactions."""
+
+
 class BatchLoop:
     """Takes batches from the batcher and processes each until its outputs are published.
 
@@ -148,9 +153,21 @@ class BatchLoop:
                 delay = min(delay * 2, RETRY_MAX_S)
 
     def current(self, events: Sequence[Any]) -> list[Any]:
-        """The events read in the consumer's current generation; counts the rest handed back."""
+        """The events read in the consumer's current generation and not committed yet;
+        counts the rest handed back.
+
+        A commit of several partitions can fail after committing some of them (a
+        fence, the broker lost in between): those events are done and a retry must
+        not publish them again.
+        """
         generation = self.worker.app.consumer_generation_id
-        kept = [event for event in events if event.message.generation_id == generation]
+        consumer = self.worker.app.consumer
+        kept = []
+        for event in events:
+            message = event.message
+            done = committed_offset(consumer, message.tp)
+            if message.generation_id == generation and (done is None or message.offset >= done):
+                kept.append(event)
         if len(kept) < len(events):
             self.worker.metrics.handed_back(len(events) - len(kept))
             log.info("handing back %d messages read before a rebalance", len(events) - len(kept))
@@ -160,10 +177,17 @@ class BatchLoop:
         """Commit past ``events``, whose outputs the broker has acknowledged.
 
         Only events of the current generation: a partition that moved meanwhile is
-        read again by its new owner from its committed offset.
+        read again by its new owner from its committed offset. Under exactly-once the
+        outputs of events handed back sit in open transactions that must never commit
+        (the messages are read again and scored again), so those are aborted.
         """
+        kept = self.current(events)
+        if len(kept) < len(events):
+            await abandon_transactions(self.worker, events)
+            if kept:  # the rest is published again, into the fresh transactions
+                raise HandedBack(len(events) - len(kept))
         offsets: dict[Any, int] = {}
-        for event in self.current(events):  # in offset order per partition (GapGuard)
+        for event in kept:  # in offset order per partition (GapGuard)
             offsets[event.message.tp] = event.message.offset + 1
         if offsets:
             await commit_offsets(self.worker.app.consumer, offsets)

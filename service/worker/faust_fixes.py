@@ -28,6 +28,11 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
    read from its start, also when a rebalance lands in the middle of a recovery.
 13. :func:`restart_transaction` — a failed batch's transaction is aborted before the
    batch is retried.
+14. :class:`FreshTransactions` and :class:`TransactionalSends` (installed by
+   :func:`use_claimwatch_consumer`) — every rebalance gives each assigned partition a
+   new transactional producer, a fenced commit fails its batch instead of crashing
+   the worker, and a transactional send neither slips past a replacement nor crashes
+   Faust's producer buffer.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -47,8 +52,10 @@ from typing import Any
 import faust
 from aiokafka.consumer import fetcher as aiokafka_fetcher
 from aiokafka.errors import ProducerFenced
+from faust.exceptions import ProducerSendError
 from faust.streams import _current_event
 from faust.tables import recovery as faust_recovery
+from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 log = logging.getLogger("claimwatch.faust_fixes")
@@ -136,6 +143,8 @@ def use_claimwatch_consumer(app: faust.App, undecodable: UndecodableCallback) ->
 
     Consumer.undecodable = staticmethod(undecodable)  # type: ignore[attr-defined]
     app.transport.Consumer = Consumer  # type: ignore[misc]
+    app.transport.TransactionManager = FreshTransactions  # type: ignore[misc]
+    app.transport.Producer = TransactionalSends  # type: ignore[misc]
 
 
 # 2. Read offsets ------------------------------------------------------------------
@@ -476,14 +485,22 @@ async def restart_transaction(producer: Any, transactional_id: str) -> None:
       fence the rightful owner back; the retry fails until the rebalance reaches
       this worker and hands the batch back.
     - Refused by aiokafka (no transaction open, or one caught mid-commit): the
-      producer is dropped and a new one begins, whose ``InitProducerId`` has the
+      producer is replaced by a new one, whose ``InitProducerId`` has the
       coordinator abort whatever the old one left open.
+
+    All of it under the partition's transaction lock, which every transactional send
+    takes first (:class:`TransactionalSends`): no table write queued in Faust's
+    producer buffer slips in between the abort and the new begin.
     """
     transactions = producer._transaction_producers
-    client = transactions.get(transactional_id)
-    if client is None:  # fenced before, or never assigned here: nothing of ours is open
+    if transactions.get(transactional_id) is None:  # fenced before, or never assigned here
         return
-    async with producer._trn_locks[transactional_id]:
+    with contextlib.suppress(RuntimeError):  # "Cannot flush: Producer not Running"
+        await producer.buffer.flush()  # queued table writes of this batch: into what is aborted
+    async with _lock(producer, transactional_id):
+        client = transactions.get(transactional_id)
+        if client is None:
+            return
         try:
             await client.abort_transaction()  # aiokafka's own: Faust's hides every error
         except ProducerFenced:
@@ -496,8 +513,28 @@ async def restart_transaction(producer: Any, transactional_id: str) -> None:
                 transactional_id,
                 error,
             )
-            await _drop(transactions, transactional_id)
-    await producer.begin_transaction(transactional_id)
+            await _new_producer(producer, transactional_id)
+            return
+        await client.begin_transaction()
+
+
+def _lock(producer: Any, transactional_id: str) -> asyncio.Lock:
+    """The partition's transaction lock, made once and never replaced (Faust makes a new
+    one whenever it makes a producer, which would let a waiting sender through)."""
+    lock: asyncio.Lock = producer._trn_locks.setdefault(transactional_id, asyncio.Lock())
+    return lock
+
+
+async def _new_producer(producer: Any, transactional_id: str) -> None:
+    """Replace the client of ``transactional_id`` by a new one in a transaction (the
+    caller holds its lock). Its ``InitProducerId`` fences every older holder of the id
+    and has the coordinator abort what they left open."""
+    transactions = producer._transaction_producers
+    await _drop(transactions, transactional_id)
+    client = producer._new_producer(transactional_id=transactional_id)
+    await client.start()
+    transactions[transactional_id] = client
+    await client.begin_transaction()
 
 
 async def _drop(transactions: dict[str, Any], transactional_id: str) -> None:
@@ -505,3 +542,130 @@ async def _drop(transactions: dict[str, Any], transactional_id: str) -> None:
     if stale is not None:
         with contextlib.suppress(Exception):
             await stale.stop()
+
+
+# 14. Transactions over a rebalance ------------------------------------------------
+
+
+class TransactionFenced(Exception):
+    """A commit found its transaction fenced: another producer took the partition's
+    transactional id, so the batch's outputs and offsets did not commit."""
+
+
+class FreshTransactions(faust_consumer.TransactionManager):
+    """Faust's transaction manager, with a new producer per partition at each rebalance.
+
+    Faust keeps the producer of a partition that stays assigned over a rebalance and
+    asks it to begin again, which fails ("Invalid state transition IN_TRANSACTION ->
+    IN_TRANSACTION") and is swallowed, so the open transaction carries over. Two
+    things then go wrong under exactly-once (issue 20):
+
+    - After every rebalance Faust's recovery seeks the partitions back to their
+      committed offsets, so the messages whose outputs sit in that open transaction
+      are read and scored again into it, and both copies commit together (1
+      duplicate in a short exactly-once drill with pauses).
+    - A worker paused past its session timeout comes back with producers that the
+      partition's owner in between has fenced. The first begin after a fence checks
+      nothing on the broker, so a partition it gets back stays on a dead producer:
+      its sends fail with ``IllegalOperation: Can't send messages while not in
+      transaction`` until some later rebalance, possibly never (the stall of the
+      issue), and a commit that finds the fence crashes the worker: Faust answers
+      ``ProducerFenced`` with ``app.crash`` (faust-streaming #323).
+
+    So each rebalance stops the producer of every assigned partition and starts a new
+    one. Its ``InitProducerId`` makes it the partition's only producer: the
+    coordinator aborts whatever the old one left open and fences any other holder of
+    the id, which after this rebalance is never the rightful owner. What the old
+    transaction held is read again from the committed offset. A commit that finds its
+    transaction fenced raises :class:`TransactionFenced`: the batch is retried or
+    handed back, and the worker lives on.
+    """
+
+    async def on_rebalance(self, assigned: Any, revoked: Any, newly_assigned: Any) -> None:
+        await super().on_rebalance(set(), revoked, newly_assigned)  # stops the revoked
+        producer: Any = self.producer
+        tids = sorted(self._tps_to_transactional_ids(assigned))
+        if tids:
+            await producer.buffer.flush()  # queued table writes: into the old transactions
+        for transactional_id in tids:
+            async with _lock(producer, transactional_id):
+                try:
+                    await _new_producer(producer, transactional_id)
+                except Exception:  # the broker away: the batch's sends fail until it is back
+                    log.exception("no new producer for transaction %s", transactional_id)
+        if tids:
+            log.info("began %d fresh transactions for %d partitions", len(tids), len(assigned))
+
+    async def commit(self, offsets: Any, start_new_transaction: bool = True) -> bool:
+        producer: Any = self.producer
+        group_id = self.app.conf.id
+        by_transactional_id: dict[str, dict[Any, int]] = defaultdict(dict)
+        for tp, offset in offsets.items():
+            group = self.app.assignor.group_for_topic(tp.topic)
+            by_transactional_id[f"{group_id}-{group}-{tp.partition}"][tp] = offset
+        for transactional_id, committed in sorted(by_transactional_id.items()):
+            try:
+                await producer.commit_transactions(
+                    {transactional_id: committed},
+                    group_id,
+                    start_new_transaction=start_new_transaction,
+                )
+            except ProducerFenced as fenced:
+                raise TransactionFenced(transactional_id) from fenced
+            # Committed, whatever happens to the next: the agent must not retry these.
+            consumer: Any = self.consumer
+            consumer._committed_offset.update(committed)
+        return True
+
+
+class TransactionalSends(faust_aiokafka.Producer):
+    """Faust's producer, except that a transactional send waits for the partition's lock
+    *before* it picks the client, and never raises: a send that fails returns a failed
+    future instead.
+
+    Faust picks the client first, then waits for the lock, so a send queued while the
+    client is being replaced goes to the stopped one; and an error raised by ``send``
+    (no client, not in a transaction) inside Faust's producer buffer, which sends the
+    tables' changelog writes, crashes the whole worker ("ProducerBuffer: Crashed
+    reason=IllegalOperation('Can't send messages while not in transaction')", seen in
+    the exactly-once chaos drill). A failed future fails what waits for it: the agent's
+    batch (retried), or Faust's own callback for a buffered table write, which logs it;
+    that write belonged to a transaction that does not commit.
+    """
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: Any,
+        *,
+        transactional_id: str | None = None,
+    ) -> Any:
+        if not transactional_id:
+            return await super().send(topic, key, value, partition, timestamp, headers)
+        try:
+            async with _lock(self, transactional_id):
+                client = self._transaction_producers.get(transactional_id)
+                if client is None:
+                    raise ProducerSendError(f"no transaction producer for {transactional_id}")
+                if isinstance(headers, dict):
+                    headers = list(headers.items())
+                self._send_on_produce_message(
+                    key=key, value=value, partition=partition, timestamp=timestamp, headers=headers
+                )
+                timestamp_ms = int(timestamp * 1000.0) if timestamp else None
+                return await client.send(
+                    topic,
+                    value,
+                    key=key,
+                    partition=partition,
+                    timestamp_ms=timestamp_ms,
+                    headers=headers if self.allow_headers else None,
+                )
+        except Exception as error:
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(error)
+            return failed

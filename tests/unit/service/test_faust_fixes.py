@@ -9,6 +9,7 @@ aiokafka objects, not started; only what feeds them messages is made up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from faust.stores import memory as faust_memory
 from faust.stores import rocksdb as faust_rocksdb
 from faust.tables import recovery as faust_recovery
+from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -27,8 +29,11 @@ from service.settings import Settings
 from service.worker.app import build_app, new_metrics
 from service.worker.faust_fixes import (
     ClaimwatchRecovery,
+    FreshTransactions,
     ReadCommittedConsumer,
     RereadAfterSeek,
+    TransactionalSends,
+    TransactionFenced,
     commit_offsets,
     delete_in_partition,
     event_context,
@@ -553,3 +558,171 @@ def test_a_fenced_transaction_is_left_to_its_new_owner() -> None:
 
     log, kept = restart_with(ProducerFenced())
     assert log == ["old: abort", "old: stop"] and not kept  # Faust dropped it; none begins
+
+
+# 14. Transactions over a rebalance ------------------------------------------------
+
+
+class CommittingClient(TransactionalClient):
+    """A transactional client that also commits, or finds itself fenced."""
+
+    def __init__(self, log: list[str], name: str, fenced: bool = False) -> None:
+        super().__init__(log, name)
+        self.fenced = fenced
+
+    async def send_offsets_to_transaction(self, offsets: Any, group_id: str) -> None:
+        from aiokafka.errors import ProducerFenced
+
+        self.log.append(f"{self.name}: offsets")
+        if self.fenced:
+            raise ProducerFenced()
+
+    async def commit_transaction(self) -> None:
+        self.log.append(f"{self.name}: commit")
+
+
+def transaction_manager(cls: type, log: list[str]) -> tuple[Any, Any, Any]:
+    """A transaction manager of class ``cls`` over Faust's real producer, whose
+    transactional clients for input partitions 0 and 1 are recorded stand-ins."""
+    app = plain_app()
+    app.conf.processing_guarantee = "exactly_once"
+    producer: Any = faust_aiokafka.Producer(app.transport)
+    producer._transaction_producers.clear()  # a class attribute in Faust: shared
+    producer._ensure_producer = lambda: None
+    producer._new_producer = lambda transactional_id=None: CommittingClient(log, "new")
+    consumer = consumer_of(app)
+    manager = cls(app.transport, consumer=consumer, producer=producer)
+    app.topic("articles")  # the assignor files it under group 0
+    app.assignor.group_for_topic = lambda topic: 0  # type: ignore[method-assign]
+    app.assignor.is_standby = lambda tp: False  # type: ignore[method-assign]
+    return app, producer, manager
+
+
+def rebalance_keeping_a_partition(cls: type) -> tuple[list[str], Any]:
+    log: list[str] = []
+
+    async def run() -> Any:
+        app, producer, manager = transaction_manager(cls, log)
+        tid = f"{app.conf.id}-0-0"
+        producer._transaction_producers[tid] = CommittingClient(log, "old")
+        producer._trn_locks[tid] = asyncio.Lock()
+        await manager.on_rebalance({ARTICLES}, set(), set())
+        return producer._transaction_producers[tid]
+
+    return log, asyncio.run(run())
+
+
+def test_plain_faust_keeps_a_kept_partitions_producer_and_its_open_transaction() -> None:
+    log, client = rebalance_keeping_a_partition(faust_consumer.TransactionManager)
+    assert log == ["old: begin"] and client.name == "old"  # on aiokafka: refused, swallowed
+
+
+def test_with_the_fix_a_rebalance_gives_a_kept_partition_a_new_producer() -> None:
+    log, client = rebalance_keeping_a_partition(FreshTransactions)
+    assert log == ["old: stop", "new: start", "new: begin"] and client.name == "new"
+
+
+def commit_with_second_fenced(cls: type) -> tuple[list[str], list[str], dict[Any, Any]]:
+    log: list[str] = []
+    crashes: list[str] = []
+
+    async def run() -> dict[Any, Any]:
+        app, producer, manager = transaction_manager(cls, log)
+
+        async def crash(reason: BaseException) -> None:
+            crashes.append(type(reason).__name__)
+
+        app.crash = crash  # type: ignore[method-assign]
+        for partition, fenced in ((0, False), (1, True)):
+            tid = f"{app.conf.id}-0-{partition}"
+            producer._transaction_producers[tid] = CommittingClient(log, f"p{partition}", fenced)
+            producer._trn_locks[tid] = asyncio.Lock()
+        offsets = {TP("articles", 0): 5, TP("articles", 1): 7}
+        with contextlib.suppress(TransactionFenced):
+            await manager.commit(offsets)
+        return dict(manager.consumer._committed_offset)
+
+    committed = asyncio.run(run())
+    return log, crashes, committed
+
+
+def test_plain_faust_crashes_the_worker_on_a_fenced_commit() -> None:
+    _log, crashes, _ = commit_with_second_fenced(faust_consumer.TransactionManager)
+    assert crashes == ["ProducerFenced"]  # faust-streaming #323
+
+
+def test_with_the_fix_a_fenced_commit_fails_its_batch_and_keeps_what_committed() -> None:
+    log, crashes, committed = commit_with_second_fenced(FreshTransactions)
+    assert crashes == []
+    assert log[:3] == ["p0: offsets", "p0: commit", "p0: begin"] and "p1: offsets" in log
+    assert committed == {TP("articles", 0): 5}  # partition 0 must not be retried
+
+
+class SendingClient(CommittingClient):
+    async def send(self, topic: str, value: Any, **kwargs: Any) -> Any:
+        self.log.append(f"{self.name}: send")
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+def send_during_a_replacement(cls: type) -> list[str]:
+    """A table write queued while the partition's client is being replaced: which
+    client does it go to?"""
+    log: list[str] = []
+
+    async def run() -> None:
+        app = plain_app()
+        producer: Any = cls(app.transport)
+        producer._transaction_producers.clear()
+        producer._ensure_producer = lambda: None
+        producer._trn_locks["t-0"] = asyncio.Lock()
+        producer._transaction_producers["t-0"] = SendingClient(log, "old")
+        async with producer._trn_locks["t-0"]:  # a replacement under way
+            send = asyncio.ensure_future(
+                producer.send("changelog", b"k", b"v", None, None, None, transactional_id="t-0")
+            )
+            await asyncio.sleep(0.01)  # the send is waiting for the lock
+            await producer._transaction_producers.pop("t-0").stop()
+            producer._transaction_producers["t-0"] = SendingClient(log, "new")
+        await send
+
+    asyncio.run(run())
+    return log
+
+
+def test_plain_faust_sends_to_the_client_it_picked_before_the_lock() -> None:
+    assert send_during_a_replacement(faust_aiokafka.Producer) == ["old: stop", "old: send"]
+
+
+def test_with_the_fix_a_send_goes_to_the_client_in_place_once_it_has_the_lock() -> None:
+    assert send_during_a_replacement(TransactionalSends) == ["old: stop", "new: send"]
+
+
+def send_without_a_client(cls: type) -> str:
+    async def run() -> str:
+        app = plain_app()
+        producer: Any = cls(app.transport)
+        producer._transaction_producers.clear()
+        producer._ensure_producer = lambda: None
+        try:
+            sent = await producer.send(
+                "changelog", b"k", b"v", None, None, None, transactional_id="t-9"
+            )
+        except Exception as error:
+            return f"raised {type(error).__name__}"
+        try:
+            await sent
+        except Exception as error:
+            return f"failed future {type(error).__name__}"
+        return "sent"
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_raises_from_send_which_crashes_its_producer_buffer() -> None:
+    assert send_without_a_client(faust_aiokafka.Producer) == "raised ProducerSendError"
+
+
+def test_with_the_fix_a_send_without_a_client_returns_a_failed_future() -> None:
+    assert send_without_a_client(TransactionalSends) == "failed future ProducerSendError"

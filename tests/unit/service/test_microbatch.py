@@ -96,6 +96,10 @@ class Message:
     offset: int
     tp: str = "articles:0"
 
+    @property
+    def partition(self) -> int:
+        return int(self.tp.rsplit(":", 1)[1])
+
 
 @dataclass
 class Event:
@@ -104,9 +108,17 @@ class Event:
 
 
 @dataclass
+class FakeConsumer:
+    """What the loop reads of Faust's consumer: the offsets committed so far."""
+
+    _committed_offset: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class FakeApp:
     consumer_generation_id: int = 1
-    consumer: object = None  # only handed to the faked commit_offsets
+    consumer: FakeConsumer = field(default_factory=FakeConsumer)
+    in_transaction: bool = False
 
 
 class FakeMetrics:
@@ -138,6 +150,7 @@ class Committed:
         for tp, offset in offsets.items():
             assert offset > self.offsets.get(tp, 0), "commits only move forward"
             self.offsets[tp] = offset
+        consumer._committed_offset.update(offsets)
 
 
 class Publisher:
@@ -251,6 +264,61 @@ def test_a_rebalance_during_publishing_leaves_the_batch_uncommitted(
     run(scenario())
     assert committed.offsets == {}
     assert worker.metrics.handed_back_n == 2
+
+
+def test_under_exactly_once_a_batch_handed_back_after_publishing_aborts_its_transactions(
+    monkeypatch: pytest.MonkeyPatch, quick_retries: None
+) -> None:
+    # Its outputs sit in open transactions; its messages are read and scored again,
+    # so those transactions must never commit (one duplicate in the drill before).
+    release = asyncio.Event()
+    publisher = Publisher(hang=release)
+    worker, committed, batches, loop = start(publisher, monkeypatch)
+    worker.app.in_transaction = True
+    abandoned: list[list[str]] = []
+
+    async def abandon(worker: Any, events: Any) -> None:
+        abandoned.append([event.name for event in events])
+
+    monkeypatch.setattr(agent, "abandon_transactions", abandon)
+
+    async def scenario() -> None:
+        task = await publishing(loop, batches, publisher, "a", "b")
+        worker.app.consumer_generation_id = 2
+        release.set()
+        while loop.in_flight is not None:
+            await asyncio.sleep(0.001)
+        await loop.stop(task)
+
+    run(scenario())
+    assert abandoned == [["a", "b"]]
+    assert committed.offsets == {}
+
+
+class CommitsOnePartitionThenFails(Publisher):
+    """The first commit gets through for partition 0 and fails for partition 1 (a
+    fence, a broker lost between the two transactions), as a real commit can."""
+
+    async def __call__(self, worker: Any, events: Any, commit: Any) -> None:
+        self.calls.append([e.name for e in events])
+        if len(self.calls) == 1:
+            await commit([e for e in events if e.message.tp == "articles:0"])
+            raise ConnectionError("the second transaction did not commit")
+        await commit(events)
+
+
+def test_a_retry_after_a_partial_commit_publishes_only_what_did_not_commit(
+    monkeypatch: pytest.MonkeyPatch, quick_retries: None
+) -> None:
+    publisher = CommitsOnePartitionThenFails()
+    _worker, committed, _, loop = start(publisher, monkeypatch)
+    batch = [
+        Event("p0", Message(1, 0, "articles:0")),
+        Event("p1", Message(1, 0, "articles:1")),
+    ]
+    run(loop.process_until_published(batch))
+    assert publisher.calls == [["p0", "p1"], ["p1"]]  # p0 is not published twice
+    assert committed.offsets == {"articles:0": 1, "articles:1": 1}
 
 
 def test_stopping_lets_the_batch_in_flight_finish(

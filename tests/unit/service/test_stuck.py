@@ -34,6 +34,7 @@ def fake_worker(failing: FailingBatch, stuck_batch_s: float = 60.0) -> Any:
         assignment=lambda: [tp],
         _thread=SimpleNamespace(_ensure_consumer=lambda: SimpleNamespace(_client=client)),
         consumer_generation_id=3,
+        _committed_offset={},
     )
     metrics = ClaimwatchMetrics()
     return SimpleNamespace(
@@ -108,7 +109,9 @@ def test_the_batch_loop_marks_failures_and_clears_them_once_published(
 
     monkeypatch.setattr(agent, "process_events", process_events)
     monkeypatch.setattr(agent, "RETRY_FIRST_S", 0.0)
-    event = SimpleNamespace(message=SimpleNamespace(generation_id=3))
+    event = SimpleNamespace(
+        message=SimpleNamespace(generation_id=3, tp=("articles", 0), partition=0, offset=0)
+    )
 
     async def run_one_batch() -> None:
         batches: MicroBatcher[Any] = MicroBatcher(size=1, within_s=0.01)
