@@ -9,7 +9,8 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 1. :class:`ReadCommittedConsumer` — read only committed articles in both guarantees,
    and :func:`use_claimwatch_consumer` — a batch the client cannot decode stops its
    partition, not the worker (with :func:`locate_decode_errors`); a recovery's
-   changelog highwaters come from the broker, never from a fetch not made yet.
+   changelog highwaters come from the broker, never from a fetch not made yet; and a
+   commit whose partitions a rebalance has just revoked commits nothing, not a crash.
 2. :class:`RereadAfterSeek` — never drop an articles message as "already read".
 3. :func:`manual_offsets` and :func:`commit_offsets` — the agent, not Faust's acks,
    commits the articles topic.
@@ -111,6 +112,22 @@ class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
             consumer.pause(error.tp)
             self.consumer.undecodable(error)  # type: ignore[attr-defined]
             return {}
+
+    async def _commit(self, offsets: Any) -> bool:
+        """Faust's commit, except that nothing left to commit is not a crash.
+
+        Faust filters the offsets by the assignment twice: in the agent's thread and
+        again here, in the consumer's thread. A rebalance that revokes the partitions
+        in between leaves nothing, and aiokafka refuses to commit an empty mapping
+        (``ValueError: {}`` from ``commit_structure_validate``), which crashes the
+        consumer thread and the worker (seen once in the at-least-once CI drill,
+        issue 20). Those offsets belong to the partitions' new owner: commit nothing.
+        """
+        assignment = self.assignment()
+        if not any(tp in assignment for tp in offsets):
+            return False
+        committed: bool = await super()._commit(offsets)
+        return committed
 
     async def _highwaters(self, partitions: list[Any]) -> Any:
         """The end of each partition as the broker says, read committed in both guarantees.

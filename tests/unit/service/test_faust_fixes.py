@@ -141,6 +141,43 @@ def test_with_the_fix_the_highwater_comes_from_the_broker() -> None:
     assert recovery_highwaters(ReadCommittedConsumer) == {CHANGELOG: 4}
 
 
+class RefusesEmptyCommits:
+    """Stands in for aiokafka's consumer: validates a commit as aiokafka does."""
+
+    def __init__(self) -> None:
+        self.commits: list[Any] = []
+
+    async def commit(self, offsets: Any) -> None:
+        from aiokafka.util import commit_structure_validate
+
+        commit_structure_validate(offsets)  # aiokafka's own check: {} is a ValueError
+        self.commits.append(offsets)
+
+
+def commit_after_revocation(cls: type) -> str:
+    """Commit offsets of a partition that a rebalance revoked after the agent's thread
+    filtered them (the consumer thread's assignment no longer holds it)."""
+
+    async def run() -> str:
+        app = plain_app()
+        thread = consumer_of(app, cls)._new_consumer_thread()
+        thread._consumer = RefusesEmptyCommits()
+        thread.assignment = lambda: set()  # type: ignore[method-assign]
+        returned = await thread._commit({ARTICLES: 10})
+        crashed = thread.crash_reason
+        return f"crashed: {crashed!r}" if crashed else f"returned {returned}"
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_commit_of_just_revoked_partitions_crashes_the_consumer_thread() -> None:
+    assert commit_after_revocation(faust_aiokafka.Consumer) == "crashed: ValueError({})"
+
+
+def test_with_the_fix_a_commit_of_just_revoked_partitions_commits_nothing() -> None:
+    assert commit_after_revocation(ReadCommittedConsumer) == "returned False"
+
+
 # 2. Read offsets
 
 
