@@ -226,17 +226,31 @@ async def commit_offsets(consumer: Any, offsets: dict[Any, int]) -> None:
     partitions no longer assigned. Faust's public ``commit`` only commits what was
     acked, which is nothing here. One commit at a time, like Faust's own: we take
     its ``_commit_fut`` slot.
+
+    A commit that did not happen raises :class:`CommitNotDone`. Faust only returns
+    False (the partitions were revoked meanwhile, or the group "already rebalanced")
+    and still files the offsets as committed (``_committed_offset``), which the
+    agent reads to know what it must not process again: they are put back.
     """
     while consumer._commit_fut is not None:
         await consumer.maybe_wait_for_commit_to_finish()
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     consumer._commit_fut = done
+    before = {tp: consumer._committed_offset.get(tp) for tp in offsets}
     try:
-        await consumer._commit_offsets(offsets)
+        committed = await consumer._commit_offsets(offsets)
+        if not committed:
+            for tp, offset in before.items():
+                consumer._committed_offset[tp] = offset
+            raise CommitNotDone(sorted(str(tp) for tp in offsets))
     finally:
         if consumer._commit_fut is done:
             consumer._commit_fut = None
         done.set_result(None)
+
+
+class CommitNotDone(Exception):
+    """Faust did not commit the offsets (revoked partitions, a rebalanced group)."""
 
 
 # 4. Seeking -----------------------------------------------------------------------
@@ -649,6 +663,17 @@ class TransactionalSends(faust_aiokafka.Producer):
     batch (retried), or Faust's own callback for a buffered table write, which logs it;
     that write belonged to a transaction that does not commit.
     """
+
+    async def flush(self) -> None:
+        """Faust's flush over a snapshot of the transactional clients: Faust iterates the
+        live dict across awaits, and a client replaced meanwhile (a batch abandoning
+        its transaction during a rebalance) crashed the worker with "dictionary changed
+        size during iteration" (exactly-once CI drill)."""
+        await self.buffer.flush()
+        if self._producer is not None:
+            await self._producer.flush()
+        for client in list(self._transaction_producers.values()):
+            await client.flush()
 
     async def send(
         self,

@@ -29,6 +29,7 @@ from service.settings import Settings
 from service.worker.app import build_app, new_metrics
 from service.worker.faust_fixes import (
     ClaimwatchRecovery,
+    CommitNotDone,
     FreshTransactions,
     ReadCommittedConsumer,
     RereadAfterSeek,
@@ -248,6 +249,7 @@ class CommitRecorder:
 
     def __init__(self) -> None:
         self._commit_fut: Any = None
+        self._committed_offset: dict[Any, int | None] = {}
         self.committed: list[dict[Any, int]] = []
         self.in_commit = 0
         self.most_at_once = 0
@@ -256,12 +258,54 @@ class CommitRecorder:
         if self._commit_fut is not None:
             await asyncio.shield(self._commit_fut)
 
-    async def _commit_offsets(self, offsets: dict[Any, int]) -> None:
+    async def _commit_offsets(self, offsets: dict[Any, int]) -> bool:
         self.in_commit += 1
         self.most_at_once = max(self.most_at_once, self.in_commit)
         await asyncio.sleep(0.01)
         self.committed.append(dict(offsets))
         self.in_commit -= 1
+        return True
+
+
+def faust_commit_that_did_not_happen(install_fix: bool) -> tuple[str, Any]:
+    """Faust's own ``_commit_offsets`` when its consumer thread's commit returns False
+    (the group rebalanced meanwhile): what the caller sees, and what Faust then files
+    as the partition's committed offset (it was 5 before)."""
+
+    async def run() -> tuple[str, Any]:
+        app = plain_app()
+        consumer = consumer_of(app)
+        consumer._committed_offset[ARTICLES] = 5
+        consumer.assignment = lambda: {ARTICLES}  # type: ignore[method-assign]
+
+        async def refused(offsets: Any) -> bool:
+            return False
+
+        consumer._commit = refused  # type: ignore[method-assign]
+        app.producer.flush = _no_flush  # type: ignore[method-assign]
+        try:
+            if install_fix:
+                await commit_offsets(consumer, {ARTICLES: 9})
+                outcome = "returned"
+            else:
+                outcome = f"returned {await consumer._commit_offsets({ARTICLES: 9})}"
+        except CommitNotDone:
+            outcome = "raised CommitNotDone"
+        return outcome, consumer._committed_offset[ARTICLES]
+
+    return asyncio.run(run())
+
+
+async def _no_flush() -> None:
+    return None
+
+
+def test_plain_faust_files_offsets_it_did_not_commit_as_committed() -> None:
+    assert faust_commit_that_did_not_happen(install_fix=False) == ("returned False", 9)
+
+
+def test_with_the_fix_a_commit_that_did_not_happen_raises_and_files_nothing() -> None:
+    assert faust_commit_that_did_not_happen(install_fix=True) == ("raised CommitNotDone", 5)
 
 
 def test_commits_run_one_at_a_time_and_free_the_slot() -> None:
@@ -763,3 +807,44 @@ def test_plain_faust_raises_from_send_which_crashes_its_producer_buffer() -> Non
 
 def test_with_the_fix_a_send_without_a_client_returns_a_failed_future() -> None:
     assert send_without_a_client(TransactionalSends) == "failed future ProducerSendError"
+
+
+class ReplacedWhileFlushing(SendingClient):
+    """A client whose flush lets another task replace a client of the same producer."""
+
+    def __init__(self, log: list[str], name: str, clients: dict[str, Any]) -> None:
+        super().__init__(log, name)
+        self.clients = clients
+
+    async def flush(self) -> None:
+        self.log.append(f"{self.name}: flush")
+        self.clients["t-1"] = SendingClient(self.log, "replacement")  # a batch abandoning
+
+
+def flush_during_a_replacement(cls: type) -> str:
+    log: list[str] = []
+
+    async def run() -> str:
+        app = plain_app()
+        producer: Any = cls(app.transport)
+        producer._transaction_producers.clear()
+        producer._transaction_producers["t-0"] = ReplacedWhileFlushing(
+            log, "t-0", producer._transaction_producers
+        )
+        try:
+            await producer.flush()
+        except RuntimeError as error:
+            return f"RuntimeError {error}"
+        return "flushed"
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_flush_breaks_when_a_client_is_replaced_meanwhile() -> None:
+    assert flush_during_a_replacement(faust_aiokafka.Producer) == (
+        "RuntimeError dictionary changed size during iteration"
+    )
+
+
+def test_with_the_fix_flush_goes_over_a_snapshot_of_the_clients() -> None:
+    assert flush_during_a_replacement(TransactionalSends) == "flushed"
