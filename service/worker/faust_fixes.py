@@ -515,8 +515,10 @@ async def restart_transaction(producer: Any, transactional_id: str) -> None:
       Faust does on a fenced abort, and nothing new begins here, since a new producer would
       fence the rightful owner back; the retry fails until the rebalance reaches
       this worker and hands the batch back.
-    - Refused by aiokafka (no transaction open, or one caught mid-commit): the
-      producer is replaced by a new one, whose ``InitProducerId`` has the
+    - Refused by aiokafka because a send already found the fence (its fatal state):
+      as fenced.
+    - Refused by aiokafka otherwise (no transaction open, or one caught mid-commit):
+      the producer is replaced by a new one, whose ``InitProducerId`` has the
       coordinator abort whatever the old one left open.
 
     All of it under the partition's transaction lock, which every transactional send
@@ -539,6 +541,12 @@ async def restart_transaction(producer: Any, transactional_id: str) -> None:
             await _drop(transactions, transactional_id)
             return
         except Exception as error:  # aiokafka's IllegalStateError and kin
+            if _fatal(client):  # a send found the fence first: as above
+                log.warning(
+                    "transaction %s is fenced (%r): left to the new owner", transactional_id, error
+                )
+                await _drop(transactions, transactional_id)
+                return
             log.warning(
                 "abort of transaction %s refused (%r); replacing its producer",
                 transactional_id,
@@ -547,6 +555,15 @@ async def restart_transaction(producer: Any, transactional_id: str) -> None:
             await _new_producer(producer, transactional_id)
             return
         await client.begin_transaction()
+
+
+def _fatal(client: Any) -> bool:
+    """Whether aiokafka put the client's transactions in its fatal state, which a send
+    that found the producer fenced does: the abort is then refused, not fenced, yet a
+    new producer here would fence the partition's new owner (a paused worker did, and
+    committed its stale batch a second time: 1 duplicate in the full drill)."""
+    manager = getattr(client, "_txn_manager", None)
+    return bool(manager is not None and manager.is_fatal_error())
 
 
 def _lock(producer: Any, transactional_id: str) -> asyncio.Lock:

@@ -634,6 +634,32 @@ def test_a_refused_abort_replaces_the_producer() -> None:
     assert log == ["old: abort", "old: stop", "new: start", "new: begin"] and kept
 
 
+class FatalState:
+    """aiokafka's transaction manager after a send found the producer fenced."""
+
+    def is_fatal_error(self) -> bool:
+        return True
+
+
+def test_a_refused_abort_after_a_fenced_send_is_left_to_the_new_owner() -> None:
+    log: list[str] = []
+
+    async def run() -> bool:
+        app = plain_app()
+        producer: Any = faust_aiokafka.Producer(app.transport)
+        client = TransactionalClient(log, "old", AssertionError("FATAL_ERROR -> ABORTING"))
+        client._txn_manager = FatalState()  # type: ignore[attr-defined]
+        producer._transaction_producers["t-0"] = client
+        producer._trn_locks["t-0"] = asyncio.Lock()
+        producer._new_producer = lambda transactional_id=None: TransactionalClient(log, "new")
+        producer._ensure_producer = lambda: None
+        await restart_transaction(producer, "t-0")
+        return "t-0" in producer._transaction_producers
+
+    kept = asyncio.run(run())
+    assert log == ["old: abort", "old: stop"] and not kept  # no new producer fences the owner
+
+
 def test_a_fenced_transaction_is_left_to_its_new_owner() -> None:
     from aiokafka.errors import ProducerFenced
 
