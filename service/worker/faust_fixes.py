@@ -230,18 +230,20 @@ async def commit_offsets(consumer: Any, offsets: dict[Any, int]) -> None:
     A commit that did not happen raises :class:`CommitNotDone`. Faust only returns
     False (the partitions were revoked meanwhile, or the group "already rebalanced")
     and still files the offsets as committed (``_committed_offset``), which the
-    agent reads to know what it must not process again: they are put back.
+    agent reads to know what it must not process again: they are forgotten.
     """
     while consumer._commit_fut is not None:
         await consumer.maybe_wait_for_commit_to_finish()
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     consumer._commit_fut = done
-    before = {tp: consumer._committed_offset.get(tp) for tp in offsets}
     try:
         committed = await consumer._commit_offsets(offsets)
         if not committed:
-            for tp, offset in before.items():
-                consumer._committed_offset[tp] = offset
+            # Unknown now: Faust wrote these offsets over whatever it had, also over a
+            # committed offset a rebalance read from the broker meanwhile. The next
+            # rebalance's seek files the broker's again.
+            for tp in offsets:
+                consumer._committed_offset.pop(tp, None)
             raise CommitNotDone(sorted(str(tp) for tp in offsets))
     finally:
         if consumer._commit_fut is done:
