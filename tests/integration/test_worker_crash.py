@@ -30,6 +30,22 @@ STREAM = 4000
 KILL_AFTER = 800
 
 
+def read_every_article(
+    reader: TopicReader, ids: set[str], worker: WorkerProcess, what: str = "every article"
+) -> None:
+    """Read until every id has an outcome (120 s), then to the end of the topics; on a
+    timeout say how many are missing, which come first, and how ``worker`` is doing."""
+    try:
+        reader.read_until(lambda: reader.accounted() >= ids, 120, what)
+    except AssertionError as timeout:
+        missing = sorted(ids - reader.accounted())
+        raise AssertionError(
+            f"{timeout}: {len(missing)} of {len(ids)} missing (first: {missing[:5]});\n"
+            f"{worker.describe()}"
+        ) from None
+    reader.read_to_end()
+
+
 def group_state(settings: Settings) -> str | None:
     """The consumer group's state as the broker reports it ("Empty" = no members)."""
     admin = KafkaAdminClient(**settings.kafka_client_config())
@@ -77,17 +93,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
         # test_worker_group.py's subject).
         wait_until(lambda: group_state(settings) == "Empty", 60, "the dead member to expire")
         second.start()
-        try:
-            reader.read_until(
-                lambda: reader.accounted() >= ids, 120, "every article after the restart"
-            )
-        except AssertionError as timeout:
-            missing = sorted(ids - reader.accounted())
-            raise AssertionError(
-                f"{timeout}: {len(missing)} of {STREAM} missing (first: {missing[:5]});\n"
-                f"{second.describe()}"
-            ) from None
-        reader.read_to_end()
+        read_every_article(reader, ids, second, "every article after the restart")
     finally:
         first.ensure_stopped()
         second.ensure_stopped()
@@ -135,14 +141,7 @@ def test_killed_between_table_writes_and_commit_then_restarted_loses_nothing(
         assert "test fault: killed after the tables of batch 2" in first.log_tail()
         wait_until(lambda: group_state(settings) == "Empty", 60, "the dead member to expire")
         second.start()
-        try:
-            reader.read_until(lambda: reader.accounted() >= ids, 120, "every article")
-        except AssertionError as timeout:
-            missing = sorted(ids - reader.accounted())
-            raise AssertionError(
-                f"{timeout}: {len(missing)} missing (first: {missing[:5]});\n{second.describe()}"
-            ) from None
-        reader.read_to_end()
+        read_every_article(reader, ids, second)
     finally:
         first.ensure_stopped()
         second.ensure_stopped()
@@ -176,14 +175,7 @@ def test_exactly_once_batch_failing_half_way_is_retried_without_duplicates(
         worker.start({"FAIL_AT_BATCH": "2"})
         worker.wait_ready()
         produce(settings, [article(i, text) for i, text in articles])
-        try:
-            reader.read_until(lambda: reader.accounted() >= ids, 120, "every article")
-        except AssertionError as timeout:
-            missing = sorted(ids - reader.accounted())
-            raise AssertionError(
-                f"{timeout}: {len(missing)} missing (first: {missing[:5]});\n{worker.describe()}"
-            ) from None
-        reader.read_to_end()
+        read_every_article(reader, ids, worker)
         worker.assert_alive()
         assert "test fault: batch 2 failed after" in worker.log_tail(400)
     finally:
