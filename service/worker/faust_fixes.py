@@ -230,7 +230,8 @@ async def commit_offsets(consumer: Any, offsets: dict[Any, int]) -> None:
     A commit that did not happen raises :class:`CommitNotDone`. Faust only returns
     False (the partitions were revoked meanwhile, or the group "already rebalanced")
     and still files the offsets as committed (``_committed_offset``), which the
-    agent reads to know what it must not process again: they are forgotten.
+    agent reads to know what it must not process again and where a partition must
+    start: what the broker holds is filed instead (:func:`refile_committed`).
     """
     while consumer._commit_fut is not None:
         await consumer.maybe_wait_for_commit_to_finish()
@@ -239,11 +240,7 @@ async def commit_offsets(consumer: Any, offsets: dict[Any, int]) -> None:
     try:
         committed = await consumer._commit_offsets(offsets)
         if not committed:
-            # Unknown now: Faust wrote these offsets over whatever it had, also over a
-            # committed offset a rebalance read from the broker meanwhile. The next
-            # rebalance's seek files the broker's again.
-            for tp in offsets:
-                consumer._committed_offset.pop(tp, None)
+            await refile_committed(consumer, list(offsets))
             raise CommitNotDone(sorted(str(tp) for tp in offsets))
     finally:
         if consumer._commit_fut is done:
@@ -253,6 +250,52 @@ async def commit_offsets(consumer: Any, offsets: dict[Any, int]) -> None:
 
 class CommitNotDone(Exception):
     """Faust did not commit the offsets (revoked partitions, a rebalanced group)."""
+
+
+# How long a commit that did not happen waits for the broker's committed offsets.
+REFILE_WITHIN_S = 10.0
+
+
+async def refile_committed(consumer: Any, tps: list[Any]) -> None:
+    """File the broker's committed offsets of ``tps`` after a commit that did not happen.
+
+    Faust wrote the refused offsets over what it had, and often over the committed
+    offset a rebalance had just read from the broker for a partition that stayed
+    assigned. Merely forgetting them (as this did before) left such a partition
+    without a start until the next rebalance: the gap guard then admitted whatever
+    offset came first, so a message fetched past a hole let a later commit pass
+    articles never published, and the stall watch, with no offset to expect, never
+    read the partition again (issue 20: articles lost from a survivor's partitions
+    after a takeover, and a resumed worker's partitions left silent). Partitions no
+    longer assigned, or a broker that does not answer in time, are forgotten: the
+    next rebalance's seek files the broker's offsets again.
+    """
+    for tp in tps:
+        consumer._committed_offset.pop(tp, None)
+    assigned = [tp for tp in tps if tp in consumer.assignment()]
+    if not assigned:
+        return
+    try:
+        found = await asyncio.wait_for(broker_committed(consumer, assigned), REFILE_WITHIN_S)
+    except Exception as error:  # a rebalance or the broker itself: the next seek files them
+        log.warning("reading the committed offsets of %s failed: %s", assigned, describe(error))
+        return
+    for tp, offset in found.items():
+        if offset is not None and tp in consumer.assignment():
+            consumer._committed_offset[tp] = offset
+
+
+async def broker_committed(consumer: Any, tps: list[Any]) -> dict[Any, int | None]:
+    """The group's committed offset of each of ``tps``, asked of the group coordinator
+    in Faust's consumer thread (None: never committed)."""
+    thread = consumer._thread
+    client = thread._ensure_consumer()
+
+    async def look() -> dict[Any, int | None]:
+        return {tp: await client.committed(tp) for tp in tps}
+
+    found: dict[Any, int | None] = await thread.call_thread(look)
+    return found
 
 
 # 4. Seeking -----------------------------------------------------------------------

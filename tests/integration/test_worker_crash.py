@@ -185,3 +185,34 @@ def test_exactly_once_batch_failing_half_way_is_retried_without_duplicates(
     assert reader.accounted() == ids
     repeats = {i: n for i, n in Counter(reader.ids(settings.topic_scored)).items() if n > 1}
     assert repeats == {}, f"{len(repeats)} articles decided twice under exactly-once"
+
+
+def test_a_refused_commit_files_the_brokers_offsets_and_loses_nothing(
+    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+) -> None:
+    """A commit the consumer refuses (the group rebalanced meanwhile) leaves where each
+    partition starts as the broker holds it, not the refused offsets nor nothing
+    (issue 20: a partition without a start let the gap guard admit past a hole);
+    the batch is then retried and every article decided."""
+    create_topics(partitions=2)
+    settings = replace(broker_settings, topic_partitions=2, batch_size=50)
+    articles = synthetic_articles(600, "r")
+    ids = {article_id for article_id, _ in articles}
+    reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])
+    worker = WorkerProcess(settings, tmp_path, "refused", module="worker_refused_commit")
+    try:
+        worker.start({"REFUSE_AT_COMMIT": "3"})
+        worker.wait_ready()
+        produce(settings, [article(i, text) for i, text in articles])
+        read_every_article(reader, ids, worker)
+        worker.assert_alive()
+        log = worker.log_tail(2000)
+    finally:
+        worker.ensure_stopped()
+        reader.close()
+
+    [line] = [line for line in log.splitlines() if "test fault: commit refused" in line]
+    filed, held = line.split("; filed ")[1].split("; broker held ")
+    assert filed == held, line
+    assert "None" not in held, line  # two commits came first: the broker holds offsets
+    assert reader.accounted() == ids

@@ -78,7 +78,11 @@ def test_two_workers_share_partitions_and_one_takes_over(
         except AssertionError as error:
             workers[1].signal(signal.SIGUSR1)  # mode's task dump into the worker's log
             time.sleep(2)
-            raise AssertionError(f"{error}\nsurvivor: {workers[1].describe()}") from None
+            missing = sorted(ids - reader.accounted())
+            raise AssertionError(
+                f"{error}: {len(missing)} of {len(ids)} missing (first: {missing[:5]})\n"
+                f"survivor: {workers[1].describe()}"
+            ) from None
     finally:
         stop_all(workers)
         reader.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,11 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from service.settings import PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Worker log lines about offsets, batches and the group (WorkerProcess.notable_lines).
+NOTABLE = re.compile(
+    r"handing back|reading again|arrived before|CommitNotDone|committed offsets of"
+    r"|failed|Traceback| ERROR | WARNING |[Rr]ebalanc|generation|Worker ready"
+)
 
 
 def free_port() -> int:
@@ -155,11 +161,22 @@ class WorkerProcess:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
+    def notable_lines(self, lines: int = 30) -> str:
+        """The log's last lines about offsets and batches (hand-backs, re-reads, gaps,
+        refused commits, failures): what a task dump at the end of the log hides."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        kept = [line for line in text.splitlines() if NOTABLE.search(line)]
+        return "\n".join(kept[-lines:])
+
     def describe(self) -> str:
         state = self.get("/stats/consumer")
         consumer = json.dumps(state[1], sort_keys=True) if state else "(no answer)"
         return (
             f"worker on port {self.port} (log {self.log_path.name}):\n{self.log_tail()}\n"
+            f"offsets and batches, latest:\n{self.notable_lines()}\n"
             f"consumer state: {consumer}"
         )
 

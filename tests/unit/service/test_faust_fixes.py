@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +27,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from service.settings import Settings
+from service.worker import faust_fixes
 from service.worker.app import build_app, new_metrics
 from service.worker.faust_fixes import (
     ClaimwatchRecovery,
@@ -267,18 +269,33 @@ class CommitRecorder:
         return True
 
 
-def faust_commit_that_did_not_happen(install_fix: bool) -> tuple[str, Any]:
+def faust_commit_that_did_not_happen(
+    install_fix: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    broker: Callable[[list[Any]], Awaitable[dict[Any, int | None]]] | None = None,
+    assigned_after: set[Any] | None = None,
+) -> tuple[str, Any]:
     """Faust's own ``_commit_offsets`` when its consumer thread's commit returns False
     (the group rebalanced meanwhile): what the caller sees, and what Faust then files
-    as the partition's committed offset (it was 5 before)."""
+    as the partition's committed offset (it was 5 before). ``broker`` stands in for
+    the group coordinator's answer; ``assigned_after``: the assignment once the
+    commit has been refused."""
 
     async def run() -> tuple[str, Any]:
         app = plain_app()
         consumer = consumer_of(app)
         consumer._committed_offset[ARTICLES] = 5
-        consumer.assignment = lambda: {ARTICLES}  # type: ignore[method-assign]
+        assignment = {ARTICLES}
+        consumer.assignment = lambda: assignment  # type: ignore[method-assign]
+        if broker is not None:
+            monkeypatch.setattr(
+                faust_fixes, "broker_committed", lambda _consumer, tps: broker(tps)
+            )
 
         async def refused(offsets: Any) -> bool:
+            if assigned_after is not None:
+                assignment.clear()
+                assignment.update(assigned_after)
             return False
 
         consumer._commit = refused  # type: ignore[method-assign]
@@ -300,12 +317,42 @@ async def _no_flush() -> None:
     return None
 
 
-def test_plain_faust_files_offsets_it_did_not_commit_as_committed() -> None:
-    assert faust_commit_that_did_not_happen(install_fix=False) == ("returned False", 9)
+async def _broker_holds_7(tps: list[Any]) -> dict[Any, int | None]:
+    return {tp: 7 for tp in tps}
 
 
-def test_with_the_fix_a_commit_that_did_not_happen_raises_and_forgets_the_offsets() -> None:
-    assert faust_commit_that_did_not_happen(install_fix=True) == ("raised CommitNotDone", None)
+async def _broker_away(tps: list[Any]) -> dict[Any, int | None]:
+    raise ConnectionError("coordinator not available")
+
+
+def test_plain_faust_files_offsets_it_did_not_commit_as_committed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert faust_commit_that_did_not_happen(False, monkeypatch) == ("returned False", 9)
+
+
+def test_with_the_fix_a_commit_that_did_not_happen_files_the_brokers_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the partition stayed assigned: where it starts is what the group committed
+    outcome = faust_commit_that_did_not_happen(True, monkeypatch, broker=_broker_holds_7)
+    assert outcome == ("raised CommitNotDone", 7)
+
+
+def test_a_refused_commit_of_a_revoked_partition_forgets_its_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outcome = faust_commit_that_did_not_happen(
+        True, monkeypatch, broker=_broker_holds_7, assigned_after=set()
+    )
+    assert outcome == ("raised CommitNotDone", None)
+
+
+def test_a_refused_commit_forgets_the_offset_when_the_broker_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outcome = faust_commit_that_did_not_happen(True, monkeypatch, broker=_broker_away)
+    assert outcome == ("raised CommitNotDone", None)
 
 
 def test_commits_run_one_at_a_time_and_free_the_slot() -> None:
