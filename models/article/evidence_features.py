@@ -27,11 +27,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from models.article.wording import masked
+from models.article.wording import MaskedWording, masked
 from models.evidence.evidence import ArticleEvidence
 from models.evidence.lexicon import CATEGORIES
 
 HEAD_SENTENCES = 4
+_FAST_WORDING = "_fast_wording_cache"  # EvidenceFeatures' runtime cache, never persisted
 KINDS = ("claim", "denial", "report", "statement")
 PARTY_KINDS = ("person", "organisation", "media", "anonymous")
 
@@ -182,7 +183,28 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
         wording = getattr(self, "wording_", None)
         if wording is None:
             return np.zeros((len(X), 0), dtype=np.float64)
+        fast = self._fast_wording(wording)
+        if fast is not None:
+            return fast.rows([evidence.text for evidence in X])
         return np.asarray(wording.transform(self._masked(X)).toarray(), dtype=np.float64)
+
+    def _fast_wording(self, wording: TfidfVectorizer) -> MaskedWording | None:
+        """The fast equivalent of ``wording.transform(self._masked(X))``, made on first use
+        and again whenever the fitted vectorizer or the kept words change. A runtime cache,
+        never persisted (see :meth:`__getstate__`)."""
+        fast: MaskedWording | None = self.__dict__.get(_FAST_WORDING)
+        keep = frozenset(self.wording_keep)
+        if fast is None or fast.vectorizer is not wording or fast.keep != keep:
+            if not MaskedWording.supports(wording):
+                return None
+            fast = MaskedWording(keep, wording)
+            self.__dict__[_FAST_WORDING] = fast
+        return fast
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Persisted (and copied) state: the fitted attributes without the runtime cache."""
+        state = super().__getstate__()
+        return {key: value for key, value in state.items() if key != _FAST_WORDING}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of :meth:`transform`'s columns, then of :meth:`wording_rows`'s."""

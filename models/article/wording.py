@@ -17,16 +17,22 @@ ordinary-news domains.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from models.evidence.tfidf import NgramTfidf, token_lengths
 
 # A word of letters in any script (with one optional apostrophe part: "didn't"), a
 # number, or one other visible character. Possessive runs: linear time on any input.
 _TOKEN = re.compile(r"[^\W\d_]++(?:['\u2019][^\W\d_]++)?|\d++|[^\w\s]")
 MAX_WORDING_CHARS = 20_000  # the head of a long article words it as the rest does
+MAX_CACHED_TOKENS = 500_000  # raw tokens remembered by a MaskedWording (starts again past this)
 
 
 def keep_words(cue_lexicon: Iterable[str]) -> tuple[str, ...]:
@@ -45,10 +51,67 @@ def _shape(token: str) -> str:
     return "_p"
 
 
+def _masked_token(token: str, keep: frozenset[str]) -> str:
+    low = token.lower()
+    return low if low in keep else _shape(token)
+
+
 def masked(text: str, keep: frozenset[str]) -> str:
     """``text`` as space-separated tokens: kept words lower-cased, the rest by shape."""
     tokens = _TOKEN.findall(text, 0, MAX_WORDING_CHARS)
-    return " ".join([low if (low := t.lower()) in keep else _shape(t) for t in tokens])
+    return " ".join([_masked_token(t, keep) for t in tokens])
+
+
+class MaskedWording:
+    """``vectorizer.transform([masked(t, keep) for t in texts]).toarray()``, computed fast.
+
+    The vectorizer (fitted on masked texts, whitespace tokens) only ever sees masked
+    tokens, and a raw token always masks the same way, so each raw token is mapped once
+    to the id of its masked form (cached) and the n-grams are counted on ids by
+    :class:`~models.evidence.tfidf.NgramTfidf`: no masked string is built, split or
+    joined into n-grams. :meth:`supports` says whether the vectorizer is one this mirrors.
+    """
+
+    def __init__(self, keep: frozenset[str], vectorizer: TfidfVectorizer) -> None:
+        self.keep = keep
+        self.vectorizer = vectorizer
+        self.ngrams = NgramTfidf(vectorizer)
+        self._term_id: dict[str, int] = {}  # raw token -> id of its masked form, or -1
+
+    @staticmethod
+    def supports(vectorizer: TfidfVectorizer) -> bool:
+        """True for a word vectorizer of whitespace tokens taken as they are."""
+        return bool(
+            type(vectorizer) is TfidfVectorizer
+            and vectorizer.analyzer == "word"
+            and vectorizer.token_pattern == r"\S+"  # noqa: S105 (a regex, not a password)
+            and not vectorizer.lowercase
+            and vectorizer.preprocessor is None
+            and vectorizer.tokenizer is None
+            and vectorizer.stop_words is None
+            and vectorizer.strip_accents is None
+            and NgramTfidf.supports(vectorizer)
+        )
+
+    def _learn(self, tokens: list[str]) -> None:
+        """Remember the masked-form id of every token not seen before (bounded)."""
+        distinct = dict.fromkeys(tokens)
+        if len(self._term_id) + len(distinct) > MAX_CACHED_TOKENS:
+            self._term_id.clear()
+        cache, ids = self._term_id, self.ngrams.token_id
+        for token in distinct:
+            if token not in cache:
+                cache[token] = ids.get(_masked_token(token, self.keep), -1)
+
+    def rows(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """The wording block of ``texts``: (texts, vocabulary) tf-idf, dense."""
+        found = [_TOKEN.findall(text, 0, MAX_WORDING_CHARS) for text in texts]
+        lengths = token_lengths(found)
+        tokens = list(itertools.chain.from_iterable(found))
+        self._learn(tokens)
+        tid = np.fromiter(map(self._term_id.__getitem__, tokens), dtype=np.int64,
+                          count=len(tokens))
+        return self.ngrams.dense(tid, lengths)
 
 
 def readable(term: str) -> str | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -60,24 +61,35 @@ MAX_SENTENCES = 2000
 MAX_TYPES = 500_000  # cached word types per tagger (the cache starts again past this)
 
 
-_SPACED_TOKEN = re.compile(r"(\s*+)(" + TOKEN.pattern + ")")
+_SPACE_CODES = np.array([chr(c).isspace() for c in range(0x3002)], dtype=bool)
+"""What ``\\s`` matches, by code point: every whitespace character is below U+3001, so
+any higher code point is looked up as U+3001 (not a space)."""
+
+
+def _visible_offsets(text: str) -> np.ndarray:
+    """Offsets of the characters of ``text`` that are not whitespace, in order."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    space = _SPACE_CODES[np.minimum(codes, len(_SPACE_CODES) - 1)]
+    return np.flatnonzero(~space)
 
 
 def tokenize(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Tokens of ``text`` as (strings, starts, ends); ``text[starts[i]:ends[i]] == strings[i]``.
 
-    One ``findall`` pass; each match is (leading whitespace, token), so offsets are cumulative
-    lengths (whitespace before a token is always consumed by the first group).
+    :data:`TOKEN` matches at every non-space character (its last branch is ``\\S``) and
+    never takes a space, so the tokens tile the visible characters in order: token ``i``
+    is visible characters ``[sum(len) before i, + len(i))``. The offsets therefore come
+    from the token lengths and one vectorised whitespace test, not from match objects.
     """
-    pairs = _SPACED_TOKEN.findall(text)
-    n = len(pairs)
+    strings = TOKEN.findall(text)
+    n = len(strings)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return [], empty, empty
-    spaces, strings = zip(*pairs, strict=True)
     tok_len = np.fromiter(map(len, strings), dtype=np.int64, count=n)
-    ends = np.cumsum(np.fromiter(map(len, spaces), dtype=np.int64, count=n) + tok_len)
-    return list(strings), ends - tok_len, ends
+    last = np.cumsum(tok_len)
+    visible = _visible_offsets(text)
+    return strings, visible[last - tok_len], visible[last - 1] + 1
 
 
 class Span(NamedTuple):
@@ -351,6 +363,13 @@ def label_runs(labels: np.ndarray, chunk_start: np.ndarray) -> np.ndarray:
     return np.stack((role[first][keep], first[keep], last[keep]), axis=1)
 
 
+def _capped(text: str, sstarts: list[int]) -> tuple[str, list[int]]:
+    """``text`` and its sentence starts without the sentences past MAX_SENTENCES."""
+    if len(sstarts) > MAX_SENTENCES:
+        return text[: sstarts[MAX_SENTENCES]], sstarts[:MAX_SENTENCES]
+    return text, sstarts
+
+
 class AttributionTagger:
     """A CRF attribution tagger stored as numpy arrays, dicts, lists and builtins.
 
@@ -467,22 +486,55 @@ class AttributionTagger:
         self._n_types = need
 
     # -- scoring ---------------------------------------------------------------------------
-    def prepare(self, text: str) -> dict[str, Any]:
-        """Tokens, sentences, chunks, type ids and context values of ``text`` (bounded)."""
-        sstarts = sentence_starts(text)
-        if len(sstarts) > MAX_SENTENCES:  # ignore everything after the cap
-            text = text[: sstarts[MAX_SENTENCES]]
-            sstarts = sstarts[:MAX_SENTENCES]
-        strings, starts, ends = tokenize(text)
-        ids_list = list(map(self._type_id.get, strings))
-        if None in ids_list:
+    def prepare(self, text: str, sstarts: list[int] | None = None) -> dict[str, Any]:
+        """Tokens, sentences, chunks, type ids and context values of ``text`` (bounded).
+
+        ``sstarts``: the text's :func:`~models.evidence.spans.sentence_starts`, when the
+        caller has them already (the cue scan does), so the split is not made twice.
+        """
+        text, sstarts = _capped(text, sentence_starts(text) if sstarts is None else sstarts)
+        return self._prepared(text, sstarts, tokenize(text))
+
+    def _type_ids(self, strings: list[str]) -> np.ndarray:
+        """Type id of each token, -1 for a type not in the cache."""
+        get = self._type_id.get
+        return np.fromiter(map(get, strings, repeat(-1)), dtype=np.int64, count=len(strings))
+
+    def _group_type_ids(self, token_lists: list[list[str]]) -> list[np.ndarray]:
+        """Each article's type ids (-1 where unknown), after scoring every type the cache
+        lacks in one :meth:`_add_types` call (its cost is mostly per call, not per type).
+        Skipped if it would restart the cache: each article then adds its own types as
+        it is prepared (:meth:`_prepared`)."""
+        ids = [self._type_ids(strings) for strings in token_lists]
+        missing = [i for i, found in enumerate(ids) if (found < 0).any()]
+        new = dict.fromkeys(
+            chain.from_iterable(compress(token_lists[i], ids[i] < 0) for i in missing)
+        )
+        if new and self._n_types + len(new) <= MAX_TYPES:
+            self._add_types(list(new))
+            for i in missing:
+                ids[i] = self._type_ids(token_lists[i])
+        return ids
+
+    def _prepared(
+        self,
+        text: str,
+        sstarts: list[int],
+        tokens: tuple[list[str], np.ndarray, np.ndarray],
+        ids: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`prepare` from the capped text, its sentence starts and its tokens (and
+        their type ids, if known: any still unknown are scored here)."""
+        strings, starts, ends = tokens
+        if ids is None:
+            ids = self._type_ids(strings)
+        if (ids < 0).any():
             for _ in range(2):  # a second pass if the cache restarted during the first
                 known = self._type_id
                 self._add_types(list(dict.fromkeys(s for s in strings if s not in known)))
-                ids_list = list(map(self._type_id.get, strings))
-                if None not in ids_list:
+                ids = self._type_ids(strings)
+                if not (ids < 0).any():
                     break
-        ids = np.array(ids_list, dtype=np.int64)
         sent = np.searchsorted(np.asarray(sstarts), starts, side="right") - 1
         flags = self._flags[ids]
         n_sent = len(sstarts)
@@ -531,36 +583,34 @@ class AttributionTagger:
         return emit
 
     def decode(self, emit: np.ndarray, chunks: Chunks) -> np.ndarray:
-        """Best label per chunk token: batched Viterbi over all chunks (or greedy argmax)."""
+        """Best label per chunk token: batched Viterbi over all chunks (or greedy argmax).
+
+        Chunks run longest first, so the chunks still running at step ``t`` are a prefix;
+        each step reads their emission rows straight from ``emit`` and keeps one byte of
+        back-pointer per token and label (no padded (chunks, steps, labels) grid).
+        """
         n = len(emit)
         if n == 0 or self.decoder == "greedy":
             return emit.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
         lens = chunks.chunk_len
-        n_chunks, t_max, n_lab = len(lens), int(lens.max()), self._n_labels
-        order = np.argsort(-lens, kind="stable")  # longest first: active chunks are a prefix
-        slens = lens[order]
-        grid = np.zeros((n_chunks, t_max, n_lab))
-        cid = np.repeat(np.arange(n_chunks), lens)
-        rank = np.empty(n_chunks, dtype=np.int64)
-        rank[order] = np.arange(n_chunks)
-        step = np.arange(n) - np.repeat(chunks.chunk_start, lens)
-        grid[rank[cid], step] = emit
-        active = np.searchsorted(-slens, -np.arange(1, t_max + 1), side="right")
-        back = np.zeros((n_chunks, t_max, n_lab), dtype=np.int64)
-        delta = grid[:, 0].copy()
-        trans_t = np.ascontiguousarray(self._trans.T)  # (to, from): reduce the last axis
+        order = np.argsort(-lens, kind="stable")
+        first, slens = chunks.chunk_start[order], lens[order]
+        t_max = int(slens[0])
+        active = np.searchsorted(-slens, -np.arange(1, t_max + 1), side="right")  # len > t
+        back = np.zeros((n, self._n_labels), dtype=np.int8)  # best previous label
+        delta = emit[first]
         for t in range(1, t_max):
             a = active[t]
-            scores = delta[:a, None, :] + trans_t
-            back[:a, t] = scores.argmax(axis=2)
-            delta[:a] = scores.max(axis=2) + grid[:a, t]
-        path = np.zeros((n_chunks, t_max), dtype=np.int64)
-        rows = np.arange(n_chunks)
-        path[rows, slens - 1] = delta.argmax(axis=1)
+            best, arg = best_previous(delta[:a], self._trans)
+            pos = first[:a] + t
+            back[pos] = arg
+            delta[:a] = best + emit[pos]
+        labels = np.zeros(n, dtype=np.int64)
+        labels[first + slens - 1] = delta.argmax(axis=1)
         for t in range(t_max - 1, 0, -1):
-            a = active[t]  # chunks longer than t: their label at t is already known
-            path[:a, t - 1] = back[rows[:a], t, path[:a, t]]
-        return path[rank[cid], step]
+            pos = first[: active[t]] + t
+            labels[pos - 1] = back[pos, labels[pos]]
+        return labels
 
     def tag(self, text: str) -> tuple[dict[str, Any], np.ndarray]:
         """Prepared article and the decoded label index of each chunk token."""
@@ -582,15 +632,30 @@ class AttributionTagger:
         prep, labels = self.tag(text)
         return assemble(text, prep, labels)
 
-    def extract_many(self, texts: Sequence[str], batch: int = 64) -> list[list[Attribution]]:
+    def extract_many(
+        self,
+        texts: Sequence[str],
+        batch: int = 256,
+        sentence_starts_of: Sequence[list[int]] | None = None,
+    ) -> list[list[Attribution]]:
         """``[self.extract(t) for t in texts]``, identical output, but the Viterbi runs once per
-        ``batch`` articles (all their chunks together), amortising the per-step overhead."""
+        ``batch`` articles (all their chunks together; its memory is linear in their tokens),
+        amortising the per-step overhead, and
+        the group's new word types are scored together. ``sentence_starts_of``: each text's
+        sentence starts, if the caller has them (see :meth:`prepare`)."""
         out: list[list[Attribution]] = []
         for b0 in range(0, len(texts), batch):
-            group = texts[b0 : b0 + batch]
+            given = sentence_starts_of
+            group = [
+                _capped(texts[i], sentence_starts(texts[i]) if given is None else given[i])
+                for i in range(b0, min(b0 + batch, len(texts)))
+            ]
+            tokens = [tokenize(text) for text, _ in group]
+            ids = self._group_type_ids([strings for strings, _, _ in tokens])
             preps, emits = [], []
-            for t in group:  # score each article before the next can restart the type cache
-                preps.append(self.prepare(t))
+            for (text, sstarts), found, known_ids in zip(group, tokens, ids, strict=True):
+                # score each article before the next can restart the type cache
+                preps.append(self._prepared(text, sstarts, found, known_ids))
                 emits.append(self.emissions(preps[-1]))
             sizes = [len(e) for e in emits]
             offsets = np.cumsum([0, *sizes])
@@ -601,9 +666,26 @@ class AttributionTagger:
             empty = np.zeros(0, dtype=np.int64)
             joint = Chunks(empty, starts.astype(np.int64), lens.astype(np.int64), empty)
             labels = self.decode(np.concatenate(emits) if sizes else np.zeros((0, 7)), joint)
-            for i, (t, p) in enumerate(zip(group, preps, strict=True)):
-                out.append(assemble(t, p, labels[offsets[i] : offsets[i + 1]]))
+            for i, p in enumerate(preps):  # the whole text: a cue's kind reads past the cap
+                out.append(assemble(texts[b0 + i], p, labels[offsets[i] : offsets[i + 1]]))
         return out
+
+
+def best_previous(delta: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One Viterbi step: for each chunk and label, the best score over the previous label
+    (``max_i delta[:, i] + trans[i]``) and that label (the first, as ``argmax`` picks).
+
+    A loop over the few labels on (chunks, labels) arrays: numpy reduces a short last
+    axis of a (chunks, labels, labels) array slowly, and this is the decoder's hot loop.
+    """
+    best = delta[:, :1] + trans[0]
+    arg = np.zeros(best.shape, dtype=np.int8)
+    for i in range(1, len(trans)):
+        candidate = delta[:, i : i + 1] + trans[i]
+        better = candidate > best
+        arg[better] = i
+        best = np.where(better, candidate, best)
+    return best, arg
 
 
 def assemble(text: str, prep: dict[str, Any], labels: np.ndarray) -> list[Attribution]:

@@ -21,7 +21,7 @@ from models.evidence.hedge import HedgeModel
 from models.evidence.pairs import CLAIM_SIDE, DENIAL_SIDE, ContestedPair, content_words
 from models.evidence.parties import is_named, party_kind, party_name, subject_party
 from models.evidence.signals import ArticleSignals, extract_signals
-from models.evidence.spans import Cue, sentence_span, sentence_starts
+from models.evidence.spans import Cue, sentence_span, sentence_starts, sentence_texts
 
 MAX_HEDGE_SENTENCES = 400  # sentences per article given a hedge probability
 MAX_ATTRIBUTIONS = 200
@@ -131,12 +131,11 @@ class EvidenceModels:
         sentences: list[str] = []
         bounds = [0]
         for text, article_starts in zip(texts, starts, strict=True):
-            for index in range(min(len(article_starts), MAX_HEDGE_SENTENCES)):
-                start, end = sentence_span(text, article_starts, index)
-                sentences.append(text[start:end])
+            sentences.extend(sentence_texts(text, article_starts, MAX_HEDGE_SENTENCES))
             bounds.append(len(sentences))
         probabilities = self.hedge.predict_proba(sentences)
-        tagged = self.tagger.extract_many(texts)  # one Viterbi per 64 articles
+        # one Viterbi per 256 articles, on the cue scan's sentence split
+        tagged = self.tagger.extract_many(texts, sentence_starts_of=starts)
         evidence = []
         for i, text in enumerate(texts):
             attributions = refine_kinds(tagged[i][:MAX_ATTRIBUTIONS], signals[i].cues)

@@ -22,6 +22,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
+from models.evidence.tfidf import Entries, NgramTfidf, token_lengths
+
 MAX_CHARS = 1000
 """Characters of a sentence that are analysed; the rest is ignored, so cost is bounded."""
 
@@ -89,39 +91,19 @@ the vocabulary-based configurations)."""
 
 
 class _WordTfidfFastPath:
-    """A vectorised re-implementation of a fitted word-n-gram ``TfidfVectorizer.transform``.
-
-    scikit-learn builds every n-gram string and looks it up in a Python loop. Here only
-    tokens are looked up (one ``map(dict.get, ...)`` over the batch); bigrams and trigrams
-    become integer keys of token ids, matched with one ``np.searchsorted`` against the
-    sorted keys of the vocabulary's n-grams, and counted with one sparse-matrix build.
-    It mirrors exactly the options :func:`build_hedge_pipeline` uses (lowercase, a
-    ``token_pattern`` whose tokens contain no space, no stop words or accent stripping,
-    ``norm="l2"``, ``use_idf``, n <= 3); :meth:`supports` refuses anything else, and a
-    check compares it with the vectorizer's own output.
+    """A fitted word-n-gram ``TfidfVectorizer.transform``, computed by
+    :class:`~models.evidence.tfidf.NgramTfidf` from the lower-cased ``token_pattern``
+    tokens of each sentence (tokens are looked up once, with one ``map(dict.get, ...)``
+    over the batch). It mirrors exactly the options :func:`build_hedge_pipeline` uses
+    (lowercase, a ``token_pattern`` whose tokens contain no space, no stop words or
+    accent stripping, ``norm="l2"``, ``use_idf``, n <= 3); :meth:`supports` refuses
+    anything else, and a check compares it with the vectorizer's own output.
     """
 
     def __init__(self, vectorizer: TfidfVectorizer) -> None:
         self.token_re = re.compile(vectorizer.token_pattern)
-        self.ngram_range: tuple[int, int] = tuple(vectorizer.ngram_range)
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self.sublinear_tf = bool(vectorizer.sublinear_tf)
         self.dtype = vectorizer.dtype
-        self.token_id: dict[str, int] = {}
-        by_order: dict[int, tuple[list[int], list[int]]] = {1: ([], []), 2: ([], []),
-                                                            3: ([], [])}
-        for gram, column in vectorizer.vocabulary_.items():
-            ids = [self.token_id.setdefault(tok, len(self.token_id)) for tok in gram.split(" ")]
-            key = 0
-            for tid in ids:
-                key = key * _KEY_BASE + tid
-            by_order[len(ids)][0].append(key)
-            by_order[len(ids)][1].append(column)
-        self.keys: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
-        for order, (keys, columns) in by_order.items():
-            k, c = np.asarray(keys, dtype=np.int64), np.asarray(columns, dtype=np.int64)
-            o = np.argsort(k)
-            self.keys[order] = (k[o], c[o])
+        self.ngrams = NgramTfidf(vectorizer)
 
     @staticmethod
     def supports(vectorizer: object) -> bool:
@@ -135,64 +117,25 @@ class _WordTfidfFastPath:
             and vectorizer.tokenizer is None
             and vectorizer.stop_words is None
             and vectorizer.strip_accents is None
-            and vectorizer.norm == "l2"
-            and vectorizer.use_idf
-            and not vectorizer.binary
-            and vectorizer.ngram_range[1] <= 3
             and hasattr(vectorizer, "vocabulary_")
-            and len(vectorizer.vocabulary_) < _KEY_BASE
+            and NgramTfidf.supports(vectorizer)
         )
 
-    def entries(self, docs: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64],
-                                                   NDArray[np.float64]]:
+    def entries(self, docs: Sequence[str]) -> Entries:
         """The non-zero tf-idf entries of ``docs`` as ``(rows, cols, values)``, sorted by
         row then column: exactly the entries of the vectorizer's ``transform``."""
         findall = self.token_re.findall
-        tokens: list[str] = []
-        lengths = np.zeros(len(docs), dtype=np.int64)
-        for i, text in enumerate(docs):
-            found = findall(text.lower())
-            tokens.extend(found)
-            lengths[i] = len(found)
-        tid = np.fromiter(map(self.token_id.get, tokens, itertools.repeat(-1)),
-                          dtype=np.int64, count=len(tokens))
-        doc = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-        rows: list[NDArray[np.int64]] = []
-        cols: list[NDArray[np.int64]] = []
-        lo, hi = self.ngram_range
-        for n in range(lo, hi + 1):
-            m = len(tid) - n + 1
-            known, columns = self.keys[n]
-            if m <= 0 or not len(known):
-                continue
-            valid = (doc[:m] == doc[n - 1:]) & (tid[:m] >= 0)
-            key = tid[:m].copy()
-            for j in range(1, n):
-                valid &= tid[j: j + m] >= 0
-                key = key * _KEY_BASE + tid[j: j + m]
-            pos = np.minimum(np.searchsorted(known, key), len(known) - 1)
-            hit = valid & (known[pos] == key)
-            rows.append(doc[:m][hit])
-            cols.append(columns[pos[hit]])
-        n_cols = len(self.idf)
-        flat = np.concatenate(rows) * n_cols + np.concatenate(cols) if rows else \
-            np.zeros(0, dtype=np.int64)
-        cells, counts = np.unique(flat, return_counts=True)
-        r, c = cells // n_cols, cells % n_cols
-        tf = counts.astype(np.float64)
-        if self.sublinear_tf:
-            tf = np.log(tf) + 1.0
-        values = tf * self.idf[c]
-        norms = np.sqrt(np.bincount(r, weights=values * values, minlength=len(docs)))
-        norms[norms == 0.0] = 1.0
-        return r, c, values / norms[r]
+        found = [findall(text.lower()) for text in docs]
+        lengths = token_lengths(found)
+        tid = self.ngrams.ids(itertools.chain.from_iterable(found), int(lengths.sum()))
+        return self.ngrams.entries(tid, lengths)
 
     def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
         """The tf-idf matrix of ``docs``, as the vectorizer's ``transform`` would give."""
         r, c, v = self.entries(docs)
         indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=len(docs)))])
         return sparse.csr_matrix((v.astype(self.dtype), c, indptr),
-                                 shape=(len(docs), len(self.idf)))
+                                 shape=(len(docs), len(self.ngrams.idf)))
 
     def decision(self, docs: Sequence[str], coef: NDArray[np.float64],
                  intercept: float) -> NDArray[np.float64]:
@@ -201,10 +144,6 @@ class _WordTfidfFastPath:
         r, c, v = self.entries(docs)
         z = np.bincount(r, weights=v * coef[c], minlength=len(docs))
         return np.asarray(z, dtype=np.float64) + intercept
-
-
-_KEY_BASE = 1 << 20
-"""Token ids are < 2**20, so an n-gram key (n <= 3) fits in an int64."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ offset and every sentence index means the same thing in each of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from models.evidence.lexicon import SENTENCE_BREAK
 
@@ -60,3 +61,11 @@ def sentence_span(text: str, starts: list[int], index: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def sentence_texts(text: str, starts: list[int], limit: int) -> list[str]:
+    """The text of each of the first ``limit`` sentences, as :func:`sentence_span` cuts
+    it (``str.rstrip`` strips exactly the characters ``str.isspace`` names), in one
+    comprehension rather than a call per sentence."""
+    bounds = starts[: limit + 1] if len(starts) > limit else [*starts, len(text)]
+    return [text[start:end].rstrip() for start, end in pairwise(bounds)]

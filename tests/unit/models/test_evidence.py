@@ -16,11 +16,18 @@ from hypothesis import strategies as st
 from model_samples import shared_model
 
 from models.article.evidence_model import EvidenceClaimModel
-from models.evidence.attribution import MAX_SENTENCES, MAX_TOKENS_PER_CHUNK
+from models.evidence.attribution import (
+    LABELS,
+    MAX_SENTENCES,
+    MAX_TOKENS_PER_CHUNK,
+    TOKEN,
+    Chunks,
+    tokenize,
+)
 from models.evidence.evidence import MAX_ATTRIBUTIONS, ArticleEvidence
 from models.evidence.hedge import MAX_CHARS, prepare
 from models.evidence.parties import party_kind, party_name, subject_party
-from models.evidence.spans import sentence_starts
+from models.evidence.spans import sentence_span, sentence_starts, sentence_texts
 
 SEED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "seed"
 
@@ -260,3 +267,47 @@ def test_a_bare_common_noun_source_takes_its_left_out_modifiers() -> None:
     parties = resolve_parties(text, starts, [denial(0, first), denial(1, second)])
     # "In Iraq, the" is no modifier of the coalition; "US-led" is
     assert [p.name if p else None for p in parties] == ["coalition", "US-led coalition"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aZ9_'\u2019\"\u201c.,s \n\t\u00a0\u3000\u2028\U0001F600", max_size=80))
+def test_token_offsets_are_the_token_regex_spans(text: str) -> None:
+    strings, starts, ends = tokenize(text)
+    spans = [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    assert list(zip(strings, starts.tolist(), ends.tolist(), strict=True)) == spans
+
+
+def _viterbi_reference(emit: np.ndarray, trans: np.ndarray) -> list[int]:
+    """Textbook Viterbi over one chunk (first best label on ties, as argmax)."""
+    delta, back = emit[0].copy(), []
+    for row in emit[1:]:
+        scores = delta[:, None] + trans  # (from, to)
+        back.append(scores.argmax(axis=0))
+        delta = scores.max(axis=0) + row
+    path = [int(delta.argmax())]
+    for pointers in reversed(back):
+        path.append(int(pointers[path[-1]]))
+    return path[::-1]
+
+
+def test_the_batched_viterbi_decodes_each_chunk_as_alone(model: EvidenceClaimModel) -> None:
+    tagger = model.evidence.tagger
+    rng = np.random.default_rng(0)
+    lens = np.array([5, 1, 12, 3, 12, 7])
+    starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    emit = rng.normal(size=(int(lens.sum()), len(LABELS)))
+    empty = np.zeros(0, dtype=np.int64)
+    labels = tagger.decode(emit, Chunks(empty, starts, lens, empty))
+    for start, length in zip(starts, lens, strict=True):
+        chunk = emit[start : start + length]
+        assert labels[start : start + length].tolist() == _viterbi_reference(
+            chunk, tagger._trans
+        )
+
+
+def test_sentence_texts_are_the_sentence_spans() -> None:
+    text = "One. Two!  \n\nThree?   Four"
+    starts = sentence_starts(text)
+    spans = [text[slice(*sentence_span(text, starts, i))] for i in range(len(starts))]
+    assert sentence_texts(text, starts, 10) == spans
+    assert sentence_texts(text, starts, 2) == spans[:2]

@@ -15,7 +15,13 @@ from models.article.evidence_model import (
     flag_reasons,
     wording_reason,
 )
-from models.article.wording import MAX_WORDING_CHARS, keep_words, masked, readable
+from models.article.wording import (
+    MAX_WORDING_CHARS,
+    MaskedWording,
+    keep_words,
+    masked,
+    readable,
+)
 
 KEEP = frozenset(keep_words(["claimed", "denied", "reported", "according"]))
 
@@ -116,3 +122,30 @@ def test_reasons_rank_the_wording_block_among_the_evidence_by_weight(
     assert reasons[1].contribution == pytest.approx(0.7)
     alone = flag_reasons(names, np.array([0.0, 0.0, 0.3, 0.4]), evidence)
     assert [r.feature for r in alone] == ["wording"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="aZé9_' \u2019\n.,\u0130\u00a0", max_size=80), min_size=1,
+                max_size=6))
+def test_the_fast_wording_block_equals_the_vectorizer_on_masked_text(
+    model: EvidenceClaimModel, texts: list[str]
+) -> None:
+    features = model.features
+    wording = features.wording_
+    assert wording is not None
+    fast = MaskedWording(frozenset(features.wording_keep), wording)
+    keep = frozenset(features.wording_keep)
+    expected = wording.transform([masked(text, keep) for text in texts]).toarray()
+    assert np.array_equal(fast.rows(texts), expected)
+
+
+def test_the_fast_wording_block_is_used_and_never_persisted(model: EvidenceClaimModel) -> None:
+    evidence = model.extract([RUMOUR.format(a="Apple", b="Beats")])
+    features = model.features
+    rows = features.wording_rows(evidence)
+    keep = frozenset(features.wording_keep)
+    assert features.wording_ is not None
+    slow = features.wording_.transform([masked(e.text, keep) for e in evidence]).toarray()
+    assert np.array_equal(rows, slow)
+    assert isinstance(features.__dict__.get("_fast_wording_cache"), MaskedWording)
+    assert "_fast_wording_cache" not in features.__getstate__()
