@@ -46,6 +46,9 @@ FINISH_IN_FLIGHT_S = 10.0
 # Retrying a batch whose outputs failed to publish: first wait, and the cap on doubling.
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 10.0
+# An attempt at a batch still unfinished after this long counts as failing from then
+# on (``/readyz``, ``claimwatch_batch_failing_seconds``), though nothing has raised.
+HUNG_AFTER_S = 30.0
 
 
 def register_agent(worker: Worker) -> None:
@@ -131,6 +134,7 @@ class BatchLoop:
             events = self.current(events)
             if not events:
                 return
+            hung = asyncio.get_running_loop().call_later(HUNG_AFTER_S, self.hung, len(events))
             try:
                 await process_events(self.worker, events, self.commit)
                 return
@@ -151,6 +155,24 @@ class BatchLoop:
                     log.exception("abandoning the failed batch's transactions failed")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
+            finally:
+                hung.cancel()
+
+    def hung(self, size: int) -> None:
+        """An attempt has not finished in HUNG_AFTER_S: say so, and count it as failing.
+
+        Seen in the full chaos drill (issue 20): a worker's first commit waited in the
+        producer's flush (aiokafka's accumulator) for 12 minutes without an error, and
+        the rebalances behind it with it, while ``/readyz`` said all was well because
+        nothing had failed. Now the stuck-batch readiness and alert see it too.
+        """
+        self.worker.failing.failed()
+        log.warning(
+            "a batch of %d has been publishing or committing for %.0f s without finishing;"
+            " counted as failing from now",
+            size,
+            HUNG_AFTER_S,
+        )
 
     def current(self, events: Sequence[Any]) -> list[Any]:
         """The events read in the consumer's current generation and not committed yet;

@@ -353,3 +353,34 @@ def test_stopping_hands_back_a_batch_that_does_not_finish_in_time(
     run(scenario())
     assert committed.offsets == {}
     assert worker.metrics.handed_back_n == 3  # the batch in flight and the one queued
+
+
+def test_an_attempt_that_neither_finishes_nor_fails_counts_as_failing_once_past_the_bound(
+    monkeypatch: pytest.MonkeyPatch, quick_retries: None
+) -> None:
+    # a commit waiting on the broker for ever raises nothing: /readyz must still see it
+    monkeypatch.setattr(agent, "HUNG_AFTER_S", 0.05)
+    release = asyncio.Event()
+    publisher = Publisher(hang=release)
+    worker, committed, batches, loop = start(publisher, monkeypatch)
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        task = await publishing(loop, batches, publisher, "a", "b")
+        await asyncio.sleep(0.01)
+        seen["before the bound"] = worker.failing.since
+        await asyncio.sleep(0.1)
+        seen["past the bound"] = worker.failing.since
+        release.set()
+        while not committed.offsets:
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0.01)
+        seen["finished"] = worker.failing.since
+        await loop.stop(task)
+
+    run(scenario())
+    assert seen["before the bound"] is None
+    assert seen["past the bound"] is not None
+    assert seen["finished"] is None
+    assert worker.metrics.failures == 0  # nothing raised: not a failed attempt
+    assert committed.offsets == {"articles:0": 2}
