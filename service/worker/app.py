@@ -127,7 +127,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         producer_compression_type=output_compression(settings),
     )
     undecodable = UndecodableBatches(metrics)
-    use_claimwatch_consumer(app, undecodable.report)
+    use_claimwatch_consumer(app, undecodable.report, settings.topic_articles)
     use_claimwatch_recovery(app)
     # Faust's own sensors (messages, commits, rebalances, …) in the same registry,
     # under the prefix "faust_", so /metrics shows both.

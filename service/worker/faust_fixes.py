@@ -32,8 +32,9 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
 14. :class:`FreshTransactions` and :class:`TransactionalSends` (installed by
    :func:`use_claimwatch_consumer`) — every rebalance gives each assigned partition a
    new transactional producer, a fenced commit fails its batch instead of crashing
-   the worker, and a transactional send neither slips past a replacement nor crashes
-   Faust's producer buffer.
+   the worker, a transactional send neither slips past a replacement nor crashes
+   Faust's producer buffer, and a table write to a topic the last assignment left out
+   (created just after it) goes into its source partition's transaction.
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -150,17 +151,25 @@ class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
 UndecodableCallback = Callable[["UndecodableBatch"], None]
 
 
-def use_claimwatch_consumer(app: faust.App, undecodable: UndecodableCallback) -> None:
+def use_claimwatch_consumer(
+    app: faust.App, undecodable: UndecodableCallback, source_topic: str
+) -> None:
     """Make ``app`` (this app only, not Faust's class) build :class:`ReadCommittedConsumer`,
-    telling ``undecodable`` (in the consumer's thread) of each batch it cannot decode."""
+    telling ``undecodable`` (in the consumer's thread) of each batch it cannot decode.
+    ``source_topic``: the topic whose partitions every table write belongs to (the
+    articles), for :class:`FreshTransactions`."""
     locate_decode_errors()
 
     class Consumer(ReadCommittedConsumer):
         pass
 
+    class Transactions(FreshTransactions):
+        pass
+
     Consumer.undecodable = staticmethod(undecodable)  # type: ignore[attr-defined]
+    Transactions.source_topic = source_topic
     app.transport.Consumer = Consumer  # type: ignore[misc]
-    app.transport.TransactionManager = FreshTransactions  # type: ignore[misc]
+    app.transport.TransactionManager = Transactions  # type: ignore[misc]
     app.transport.Producer = TransactionalSends  # type: ignore[misc]
 
 
@@ -673,6 +682,48 @@ class FreshTransactions(faust_consumer.TransactionManager):
     transaction fenced raises :class:`TransactionFenced`: the batch is retried or
     handed back, and the worker lives on.
     """
+
+    source_topic: str = ""  # set by use_claimwatch_consumer
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: Any,
+        *,
+        transactional_id: str | None = None,
+    ) -> Any:
+        """Faust's transactional send, except for a topic the group's assignment left out.
+
+        Faust names a send's transaction after the topic's co-partitioned group in the
+        last assignment, and the assignor leaves out topics the cluster did not have
+        yet ("Ignoring missing topic"). A changelog topic created just after the
+        assignment, on a fresh cluster, then had no group, and the table write's
+        ``KeyError`` crashed Faust's producer buffer and the worker (full exactly-once
+        chaos drill, a worker started 10 s before its neighbour was SIGKILLed). Every
+        table of this app is written in the partitions of ``source_topic``, so such a
+        topic takes that topic's group; the next rebalance (the new topic changes the
+        subscription's metadata) files it properly.
+        """
+        assignor: Any = self.app.assignor
+        p = self.consumer.key_partition(topic, key, partition)
+        if p is None or topic in assignor._topic_groups:
+            return await super().send(
+                topic, key, value, partition, timestamp, headers, transactional_id=transactional_id
+            )
+        try:
+            group = assignor.group_for_topic(self.source_topic)
+        except KeyError as error:  # nothing assigned yet: fail this write, not the worker
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(ProducerSendError(f"no transaction for {topic}: {error}"))
+            return failed
+        return await self.producer.send(
+            topic, key, value, p, timestamp, headers,
+            transactional_id=f"{self.app.conf.id}-{group}-{p}",
+        )
 
     async def on_rebalance(self, assigned: Any, revoked: Any, newly_assigned: Any) -> None:
         await super().on_rebalance(set(), revoked, newly_assigned)  # stops the revoked

@@ -812,6 +812,43 @@ def test_with_the_fix_a_fenced_commit_fails_its_batch_and_keeps_what_committed()
     assert committed == {TP("articles", 0): 5}  # partition 0 must not be retried
 
 
+def table_write_to_a_topic_the_assignment_left_out(cls: type) -> str:
+    """A changelog write for partition 2 of a topic the last assignment did not have
+    (created just after it, on a fresh cluster): which transaction does it go into?"""
+
+    async def run() -> str:
+        app, producer, manager = transaction_manager(cls, [])
+        del app.assignor.group_for_topic  # the real lookup, over the assignment's groups
+        app.assignor._topic_groups = {"articles": 1, "app-__assignor-__leader": 0}
+        manager.consumer.key_partition = lambda topic, key, partition=None: partition
+        sent: list[str] = []
+
+        async def send(*args: Any, transactional_id: str | None = None) -> None:
+            sent.append(str(transactional_id))
+
+        producer.send = send
+        try:
+            await manager.send("app-seen-articles-changelog", b"k", b"v", 2, None, None)
+        except KeyError as error:
+            return f"KeyError {error}"
+        return sent[0].removeprefix(f"{app.conf.id}-")
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_cannot_send_to_a_topic_the_assignment_left_out() -> None:
+    # raised inside Faust's producer buffer, this crashed the worker (chaos drill)
+    outcome = table_write_to_a_topic_the_assignment_left_out(faust_consumer.TransactionManager)
+    assert outcome == "KeyError 'app-seen-articles-changelog'"
+
+
+def test_with_the_fix_such_a_write_goes_into_its_source_partitions_transaction() -> None:
+    class Transactions(FreshTransactions):
+        source_topic = "articles"
+
+    assert table_write_to_a_topic_the_assignment_left_out(Transactions) == "1-2"
+
+
 class SendingClient(CommittingClient):
     async def send(self, topic: str, value: Any, **kwargs: Any) -> Any:
         self.log.append(f"{self.name}: send")
