@@ -371,6 +371,10 @@ def run_guarantee(
                 drain_s = time.monotonic() - stopped
                 break
             crew.check()
+        if drain_s is None:  # where the live workers are stuck, into their logs
+            for worker in crew.alive():
+                worker.signal(signal.SIGCONT)
+                worker.signal(signal.SIGQUIT)
         reader.read_to_end(60)  # every decision already written, for the duplicate count
         decided = acked & reader.accounted()
         counts = Counter(reader.ids(settings.topic_scored))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import signal
 import sys
 from typing import Any
 
@@ -47,6 +49,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     worker = build_app(settings, holder, metrics)
     register_timers(worker)
+    # `kill -QUIT <pid>`: every thread's stack into the log, as a JVM does, also when
+    # the event loop itself is blocked (mode's SIGUSR1 task dump then never runs;
+    # SIGUSR2 is taken: mode opens pdb on it).
+    faulthandler.register(signal.SIGQUIT, all_threads=True)
     faust_worker = FaustWorker(
         worker.app,
         loglevel=settings.log_level,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -81,6 +82,10 @@ def test_every_article_is_accounted_for_exactly(
         # the worker commits every partition up to its end once all is published
         consumer = wait_until(lambda: _all_committed(worker), 15, "/stats/consumer")
         assert consumer["partitions"] and consumer["generation"] >= 1
+        # SIGQUIT: every thread's stack into the log (faulthandler), and the worker lives on
+        worker.signal(signal.SIGQUIT)
+        wait_until(lambda: "(most recent call first)" in worker.log_tail(400), 10, "stacks")
+        worker.assert_alive()
         assert worker.stop() == 0, worker.log_tail()
     finally:
         worker.ensure_stopped()
