@@ -717,9 +717,7 @@ class FreshTransactions(faust_consumer.TransactionManager):
         try:
             group = assignor.group_for_topic(self.source_topic)
         except KeyError as error:  # nothing assigned yet: fail this write, not the worker
-            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            failed.set_exception(ProducerSendError(f"no transaction for {topic}: {error}"))
-            return failed
+            return _failed(ProducerSendError(f"no transaction for {topic}: {error}"))
         return await self.producer.send(
             topic, key, value, p, timestamp, headers,
             transactional_id=f"{self.app.conf.id}-{group}-{p}",
@@ -760,6 +758,14 @@ class FreshTransactions(faust_consumer.TransactionManager):
             consumer: Any = self.consumer
             consumer._committed_offset.update(committed)
         return True
+
+
+def _failed(error: BaseException) -> asyncio.Future[Any]:
+    """A send's answer that fails what awaits it, instead of raising inside Faust's
+    producer buffer (which crashes the worker)."""
+    failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    failed.set_exception(error)
+    return failed
 
 
 class TransactionalSends(faust_aiokafka.Producer):
@@ -821,6 +827,4 @@ class TransactionalSends(faust_aiokafka.Producer):
                     headers=headers if self.allow_headers else None,
                 )
         except Exception as error:
-            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            failed.set_exception(error)
-            return failed
+            return _failed(error)
