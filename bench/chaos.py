@@ -386,13 +386,15 @@ def run_guarantee(
                     (where["partition"], where["offset"])
                 )
         alive = crew.alive()
+        lost = sorted(acked - decided)
         result = {
             "guarantee": guarantee,
             "acknowledged": len(acked),
             "not_acknowledged": producer.sent - len(acked),
             "decided": len(decided),
-            "lost": len(acked - decided),
-            "lost_examples": sorted(acked - decided)[:10],
+            "lost": len(lost),
+            "lost_examples": lost[:10],
+            "lost_where": locate_lost(settings, lost[:10], logs) if lost else {},
             "duplicate_decisions": sum(n - 1 for n in counts.values() if n > 1),
             "articles_decided_twice_or_more": sum(1 for n in counts.values() if n > 1),
             # the same input offset decided twice (a reprocessed message), or two
@@ -415,6 +417,47 @@ def run_guarantee(
         crew.stop_all()
     result["passed"] = passed(result)
     return result
+
+
+def locate_lost(settings: Settings, lost: list[str], logs: Path) -> dict[str, Any]:
+    """Where each lost article is: its place in the articles topic (absent: the broker
+    or the producer lost it, not a worker), the group's committed offset there, and
+    the workers' log lines about that partition. Printed by a drill that lost some."""
+    reader = TopicReader(settings, [settings.topic_articles])
+    try:
+        reader.read_to_end(60)
+        places: dict[str, list[tuple[int, int]]] = {}
+        for record in reader.records[settings.topic_articles]:
+            if record.value.get("id") in lost:
+                places.setdefault(record.value["id"], []).append((record.partition, record.offset))
+    finally:
+        reader.close()
+    committed: dict[int, int] = {}
+    admin = admin_client(settings.kafka_client_config())
+    try:
+        for tp, meta in admin.list_consumer_group_offsets(settings.app_id).items():
+            if tp.topic == settings.topic_articles:
+                committed[tp.partition] = meta.offset
+    except KafkaError as error:  # a diagnostic: say so, never fail the drill's report
+        say(f"the group's committed offsets could not be read: {error}")
+    finally:
+        admin.close()
+    found: dict[str, Any] = {}
+    for article_id in lost:
+        where = places.get(article_id, [])
+        mentions = {f"partition {p}" for p, _ in where} | {f"partition={p}" for p, _ in where}
+        lines = [
+            f"{log.name}: {line}"
+            for log in sorted(logs.glob("*.log"))
+            for line in log.read_text(errors="replace").splitlines()
+            if any(m in line for m in mentions)
+        ]
+        found[article_id] = {
+            "in_articles_topic_at": where or "absent: acknowledged, yet not in the topic",
+            "committed": {p: committed.get(p) for p, _ in where},
+            "log_lines": lines[-12:],
+        }
+    return found
 
 
 def passed(result: dict[str, Any]) -> bool:
@@ -445,6 +488,12 @@ def describe(result: dict[str, Any]) -> str:
     lines = [f"== {result['guarantee']}"] + [f"  {k:<40} {v}" for k, v in rows]
     for article_id, where in result["duplicate_examples"].items():
         lines.append(f"  decided twice: {article_id} from (partition, offset) {where}")
+    for article_id, where in result.get("lost_where", {}).items():
+        lines.append(
+            f"  lost: {article_id} at (partition, offset) {where['in_articles_topic_at']},"
+            f" committed {where['committed']}"
+        )
+        lines += [f"    {line[:200]}" for line in where["log_lines"]]
     for crash in result["crashes"]:
         lines.append(f"  crashed: {crash['worker']} (exit {crash['code']})")
         lines += [f"    {line[:200]}" for line in crash["last_lines"]]

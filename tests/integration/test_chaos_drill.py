@@ -65,7 +65,7 @@ def test_short_chaos_drill_loses_nothing(
     )
     print(describe(result))
     assert result["acknowledged"] > 0
-    assert result["lost"] == 0, result["lost_examples"]
+    assert result["lost"] == 0, describe(result)
     assert result["drain_s"] is not None
     assert result["workers_alive"] == 2, result["crashes"]
     if guarantee == "exactly_once":
