@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from models.artifact import v1_artifact
 from service.kafka import cluster as kafka_cluster
 from service.kafka.launcher import Cluster, resolve_jars
 from service.kafka.topics import TopicSpec, admin_client, ensure_topics
@@ -54,6 +56,19 @@ def kafka_data_dirs(local_kafka: Cluster | None) -> list[Path]:
     if local_kafka is None:
         return []
     return [local_kafka.node_dir(node) / "data" for node in local_kafka.nodes]
+
+
+@pytest.fixture
+def delivery_settings(broker_settings: Settings) -> Settings:
+    """:func:`broker_settings` with the article model v1 (cues + word n-grams).
+
+    For the tests whose subject is delivery (kills, rebalances, stalls, broker
+    restarts), not the model: their thousands of articles cost about a quarter of
+    the CPU v2 takes, as in the chaos drill (``bench/chaos.py``). The shipped model
+    goes through a real worker in ``test_worker.py``, ``test_worker_model.py``, the
+    upstream, demo, scrape and secure-cluster tests.
+    """
+    return replace(broker_settings, model_path=v1_artifact())
 
 
 @pytest.fixture

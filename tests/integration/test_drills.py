@@ -176,9 +176,16 @@ def on_cluster(settings: Settings, cluster: Cluster, **changes: Any) -> Settings
 
 
 def test_broker_killed_in_three_node_cluster_loses_nothing(
-    broker_settings: Settings, three_brokers: Cluster, libs: Path, tmp_path: Path
+    delivery_settings: Settings, three_brokers: Cluster, libs: Path, tmp_path: Path
 ) -> None:
-    settings = on_cluster(broker_settings, three_brokers, topic_partitions=4, topic_replication=3)
+    """Also the three-node launcher's own check: up with every broker answering, and
+    down with every process gone (once test_kafka_foundation.py's, which started a
+    cluster of its own for it)."""
+    pids = [node.pid for node in three_brokers.nodes]
+    assert kafka_cluster.count_brokers(three_brokers.bootstrap_servers) == 3
+    report = kafka_cluster.status(three_brokers.directory)
+    assert report["state"] == "running" and report["brokers_answering"] == 3
+    settings = on_cluster(delivery_settings, three_brokers, topic_partitions=4, topic_replication=3)
     create(settings, replication=3, config=(("min.insync.replicas", "2"),))
     before, during, after = articles("b1", 1500), articles("b2", 1000), articles("b3", 500)
     worker = WorkerProcess(settings, tmp_path).start()
@@ -203,6 +210,10 @@ def test_broker_killed_in_three_node_cluster_loses_nothing(
         if outcomes:
             outcomes.close()
         stop_all([worker])
+    pids += [node.pid for node in three_brokers.nodes]  # with the restarted node
+    kafka_cluster.stop(three_brokers, progress=lambda _m: None)
+    assert not any(kafka_cluster.is_running(pid) for pid in pids)
+    assert kafka_cluster.status(three_brokers.directory)["state"] == "stopped"
 
 
 def leader_of_partition_zero(settings: Settings, cluster: Cluster) -> kafka_cluster.Node:
@@ -212,10 +223,10 @@ def leader_of_partition_zero(settings: Settings, cluster: Cluster) -> kafka_clus
 
 
 def test_worker_killed_the_other_takes_over(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+    delivery_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
     # A dead worker's partitions move after the session timeout (Faust's default: 60 s).
-    settings = replace(broker_settings, topic_partitions=4, session_timeout_s=10.0)
+    settings = replace(delivery_settings, topic_partitions=4, session_timeout_s=10.0)
     create_topics(partitions=4)
     messages = articles("w", 3000)
     workers = [WorkerProcess(settings, tmp_path, f"w{i}").start() for i in range(2)]
@@ -240,9 +251,9 @@ def test_worker_killed_the_other_takes_over(
 
 
 def test_worker_reconnects_after_broker_restart(
-    broker_settings: Settings, one_broker: Cluster, libs: Path, tmp_path: Path
+    delivery_settings: Settings, one_broker: Cluster, libs: Path, tmp_path: Path
 ) -> None:
-    settings = on_cluster(broker_settings, one_broker, topic_partitions=2)
+    settings = on_cluster(delivery_settings, one_broker, topic_partitions=2)
     create(settings, replication=1)
     before, after = articles("r1", 1000), articles("r2", 1000)
     worker = WorkerProcess(settings, tmp_path).start()
@@ -305,9 +316,9 @@ def malformed(n: int) -> tuple[bytes | None, bytes | None, str]:
 
 
 def test_malformed_flood_is_dead_lettered_with_bounded_memory(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+    delivery_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
-    settings = replace(broker_settings, topic_partitions=4, max_text_bytes=MAX_TEXT_BYTES)
+    settings = replace(delivery_settings, topic_partitions=4, max_text_bytes=MAX_TEXT_BYTES)
     create_topics(partitions=4)
     bad = [malformed(n) for n in range(10_000)]
     good = articles("good", 1000)

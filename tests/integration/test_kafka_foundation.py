@@ -162,20 +162,5 @@ def test_launcher_reports_a_broker_that_exits_during_start(tmp_path: Path) -> No
     assert "heap" in str(info.value).lower()  # the JVM's own complaint, from the log tail
 
 
-def test_three_node_cluster_up_and_down(tmp_path: Path) -> None:
-    libs = resolve_jars(_home(), progress=lambda _m: None)
-    directory = tmp_path / "k3"
-    cluster = kafka_cluster.up(directory, libs, nodes=3, free_ports=True, progress=lambda _m: None)
-    pids = [node.pid for node in cluster.nodes]
-    try:
-        assert kafka_cluster.count_brokers(cluster.bootstrap_servers) == 3
-        report = kafka_cluster.status(directory)
-        assert report["state"] == "running" and report["brokers_answering"] == 3
-    finally:
-        kafka_cluster.stop(cluster, progress=lambda _m: None)
-    assert not any(kafka_cluster.is_running(pid) for pid in pids)
-    assert kafka_cluster.status(directory)["state"] == "stopped"
-
-
 def test_default_home_is_per_user() -> None:
     assert default_home().parts[-1] == "claimwatch"

@@ -26,8 +26,8 @@ from worker_proc import (
 
 from service.settings import Settings
 
-STREAM = 4000
-KILL_AFTER = 800
+STREAM = 2000
+KILL_AFTER = 400
 
 
 def read_every_article(
@@ -59,13 +59,13 @@ def group_state(settings: Settings) -> str | None:
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
 def test_sigkill_mid_stream_then_restart_loses_nothing(
     guarantee: str,
-    broker_settings: Settings,
+    delivery_settings: Settings,
     create_topics: Callable[..., list[str]],
     tmp_path: Path,
 ) -> None:
     create_topics(partitions=2)
     settings = replace(
-        broker_settings,
+        delivery_settings,
         topic_partitions=2,
         processing_guarantee=guarantee,
         session_timeout_s=6.0,  # the killed worker's partitions come back quickly
@@ -108,7 +108,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
 def test_killed_between_table_writes_and_commit_then_restarted_loses_nothing(
     guarantee: str,
-    broker_settings: Settings,
+    delivery_settings: Settings,
     create_topics: Callable[..., list[str]],
     tmp_path: Path,
 ) -> None:
@@ -120,7 +120,7 @@ def test_killed_between_table_writes_and_commit_then_restarted_loses_nothing(
     """
     create_topics(partitions=1)
     settings = replace(
-        broker_settings,
+        delivery_settings,
         topic_partitions=1,
         processing_guarantee=guarantee,
         session_timeout_s=6.0,
@@ -154,7 +154,7 @@ def test_killed_between_table_writes_and_commit_then_restarted_loses_nothing(
 
 
 def test_exactly_once_batch_failing_half_way_is_retried_without_duplicates(
-    broker_settings: Settings,
+    delivery_settings: Settings,
     create_topics: Callable[..., list[str]],
     tmp_path: Path,
 ) -> None:
@@ -163,7 +163,7 @@ def test_exactly_once_batch_failing_half_way_is_retried_without_duplicates(
     first) nor skip the batch as already decided."""
     create_topics(partitions=1)
     settings = replace(
-        broker_settings, topic_partitions=1, processing_guarantee="exactly_once", batch_size=50
+        delivery_settings, topic_partitions=1, processing_guarantee="exactly_once", batch_size=50
     )
     articles = synthetic_articles(300, "h")
     ids = {article_id for article_id, _ in articles}
@@ -188,14 +188,14 @@ def test_exactly_once_batch_failing_half_way_is_retried_without_duplicates(
 
 
 def test_a_refused_commit_files_the_brokers_offsets_and_loses_nothing(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+    delivery_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
     """A commit the consumer refuses (the group rebalanced meanwhile) leaves where each
     partition starts as the broker holds it, not the refused offsets nor nothing
     (issue 20: a partition without a start let the gap guard admit past a hole);
     the batch is then retried and every article decided."""
     create_topics(partitions=2)
-    settings = replace(broker_settings, topic_partitions=2, batch_size=50)
+    settings = replace(delivery_settings, topic_partitions=2, batch_size=50)
     articles = synthetic_articles(600, "r")
     ids = {article_id for article_id, _ in articles}
     reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])

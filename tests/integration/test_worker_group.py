@@ -32,10 +32,10 @@ def partitions_of(worker: WorkerProcess) -> set[str] | None:
 
 
 def test_two_workers_share_partitions_and_one_takes_over(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+    delivery_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
     create_topics(partitions=4)
-    settings = replace(broker_settings, topic_partitions=4, session_timeout_s=6.0)
+    settings = replace(delivery_settings, topic_partitions=4, session_timeout_s=6.0)
     every = {f"{settings.topic_articles}:{p}" for p in range(4)}
     first_half = synthetic_articles(1500, "g")
     second_half = synthetic_articles(1500, "h")

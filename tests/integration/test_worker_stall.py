@@ -38,10 +38,10 @@ def rereads(worker: WorkerProcess) -> float:
 
 
 def test_a_partition_quiet_with_lost_messages_is_read_again(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+    delivery_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
     create_topics(partitions=2)
-    settings = replace(broker_settings, topic_partitions=2)
+    settings = replace(delivery_settings, topic_partitions=2)
     articles = synthetic_articles(200, "q")
     ids = {i for i, _ in articles}
     # everything is on the broker before the worker reads: the end of partition 0 is final
@@ -89,13 +89,13 @@ def produce_in_transaction(
 
 
 def test_transaction_markers_at_the_end_of_a_partition_are_looked_at_and_passed(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+    delivery_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
     # An upstream producer writing in transactions leaves a commit marker after each
     # transaction: at rest the consumer's position is one past the last article, the
     # watch looks once, and the next article (after the marker) must still go through.
     create_topics(partitions=2)
-    settings = replace(broker_settings, topic_partitions=2)
+    settings = replace(delivery_settings, topic_partitions=2)
     reader = TopicReader(settings, [settings.topic_scored])
     worker = WorkerProcess(settings, tmp_path, "markers")
     expected: set[str] = set()
@@ -118,12 +118,12 @@ def test_transaction_markers_at_the_end_of_a_partition_are_looked_at_and_passed(
 
 
 def test_articles_of_an_aborted_upstream_transaction_are_never_scored(
-    broker_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
+    delivery_settings: Settings, create_topics: Callable[..., list[str]], tmp_path: Path
 ) -> None:
     # Faust reads uncommitted messages unless it runs exactly-once; the worker reads
     # committed ones in both guarantees (service/worker/app.py: ReadCommittedConsumer).
     create_topics(partitions=2)
-    settings = replace(broker_settings, topic_partitions=2)
+    settings = replace(delivery_settings, topic_partitions=2)
     reader = TopicReader(settings, [settings.topic_scored, settings.topic_deadletter])
     worker = WorkerProcess(settings, tmp_path, "aborted")
     aborted, committed = synthetic_articles(60, "abort-"), synthetic_articles(60, "keep-")
