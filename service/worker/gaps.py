@@ -72,11 +72,13 @@ class GapGuard:
             return pending.missing_from
         return self.expected.get(tp, start)
 
-    def read_again(self, tp: Any, generation: int, offset: int, position: int) -> None:
-        """The agent seeks ``tp`` back to ``offset`` although no message revealed a gap:
-        the consumer has read up to ``position`` and delivered nothing from there."""
+    def read_again(self, tp: Any, generation: int, offset: int, first: int) -> None:
+        """The agent seeks ``tp`` back to ``offset`` although no message revealed a gap
+        (the consumer read past it and delivered nothing). ``first``: the offset the
+        broker's first message from ``offset`` on has, or where the consumer stands when
+        there is none (:mod:`service.worker.stalls`); the re-read goes on there."""
         self._enter(generation)
-        self.resync[tp] = _Resync(missing_from=offset, revealed_at=position)
+        self.resync[tp] = _Resync(missing_from=offset, revealed_at=first)
 
     def _enter(self, generation: int) -> None:
         """A new consumer generation starts over from the committed offsets."""

@@ -25,6 +25,7 @@ from worker_proc import (
 )
 
 from service.settings import Settings
+from service.worker.stalls import first_message
 
 LOST = 3
 
@@ -143,3 +144,21 @@ def test_articles_of_an_aborted_upstream_transaction_are_never_scored(
         worker.ensure_stopped()
         reader.close()
     assert reader.accounted() == kept
+
+
+def test_the_look_at_a_quiet_partition_finds_its_first_message_past_markers(
+    delivery_settings: Settings, create_topics: Callable[..., list[str]]
+) -> None:
+    # What the stall watch lets the re-read go on at (service/worker/stalls.py): the
+    # first committed message the broker holds, never a later one; None past markers.
+    create_topics(partitions=1)
+    settings = replace(delivery_settings, topic_partitions=1)
+    topic = settings.topic_articles
+    produce(settings, [article(i, t) for i, t in synthetic_articles(2, "plain-")])  # 0, 1
+    produce_in_transaction(settings, synthetic_articles(2, "gone-"), abort=True)  # 2, 3 + 4
+    produce_in_transaction(settings, synthetic_articles(1, "kept-"))  # 5 + its marker 6
+    assert first_message(settings, topic, 0, 0, 7) == 0
+    assert first_message(settings, topic, 0, 1, 7) == 1
+    assert first_message(settings, topic, 0, 2, 7) == 5  # aborted messages and a marker
+    assert first_message(settings, topic, 0, 2, 5) is None  # nothing committed before 5
+    assert first_message(settings, topic, 0, 6, 7) is None  # the commit marker only

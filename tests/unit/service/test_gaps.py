@@ -65,7 +65,7 @@ def test_the_next_offset_is_the_committed_one_until_the_generation_has_admitted_
 def test_a_partition_read_again_admits_the_expected_offset_and_drops_stragglers() -> None:
     guard = GapGuard()
     assert admitted(guard, P0, [10, 11]) == [10, 11]
-    guard.read_again(P0, 1, offset=12, position=30)
+    guard.read_again(P0, 1, offset=12, first=30)
     assert guard.next_offset(P0, 1, start=None) == 12
     assert admitted(guard, P0, [31, 32]) == []  # fetched before the seek
     assert admitted(guard, P0, [12, 13, 14]) == [12, 13, 14]
@@ -74,7 +74,7 @@ def test_a_partition_read_again_admits_the_expected_offset_and_drops_stragglers(
 def test_a_partition_read_again_that_only_held_a_marker_goes_on_at_the_position() -> None:
     guard = GapGuard()
     assert admitted(guard, P0, [10, 11]) == [10, 11]
-    guard.read_again(P0, 1, offset=12, position=13)  # offset 12: a transaction marker
+    guard.read_again(P0, 1, offset=12, first=13)  # offset 12: a transaction marker
     assert admitted(guard, P0, [13, 14]) == [13, 14]
 
 

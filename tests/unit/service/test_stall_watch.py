@@ -77,9 +77,24 @@ class FakeWorker:
     metrics: FakeMetrics = field(default_factory=FakeMetrics)
 
 
+# What the broker holds from a quiet partition's expected offset on: the first
+# message's offset (None: markers only); stalls.first_message asks a real broker
+# (tests/integration/test_worker_stall.py).
+BROKER_FIRST: dict[TP, int | Exception | None] = {}
+
+
 @pytest.fixture(autouse=True)
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stalls, "WATCH_EVERY_S", 0.01)
+    BROKER_FIRST.clear()
+
+    def first_message(_settings: Any, topic: str, partition: int, offset: int, until: int) -> Any:
+        found = BROKER_FIRST.get(TP(topic, partition), offset)
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    monkeypatch.setattr(stalls, "first_message", first_message)
 
 
 def watch_for(seconds: float, worker: FakeWorker, guard: GapGuard, watch: StallWatch) -> None:
@@ -129,3 +144,41 @@ def test_a_partition_delivered_to_its_position_is_left_alone() -> None:
     worker = FakeWorker(FakeApp(consumer))
     watch_for(0.3, worker, GapGuard(), StallWatch(quiet_s=0.05))
     assert consumer.sought == []
+
+
+def test_the_message_at_the_position_does_not_pass_a_message_the_broker_holds() -> None:
+    # a fetch from the old position can deliver offset 720 before the seek back
+    consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
+    guard = GapGuard()
+    watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    assert consumer.sought == [(P2, 373)]
+    assert guard.check(P2, 720, 3).admit is False
+    assert guard.check(P2, 373, 3).admit
+
+
+def test_past_markers_only_the_message_at_the_position_goes_on() -> None:
+    BROKER_FIRST[P2] = None  # 373..719: transaction markers
+    consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
+    guard = GapGuard()
+    watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    assert guard.check(P2, 721, 3).admit is False
+    assert guard.check(P2, 720, 3).admit
+
+
+def test_past_aborted_messages_the_first_committed_one_goes_on() -> None:
+    BROKER_FIRST[P2] = 400
+    consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
+    guard = GapGuard()
+    watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    assert guard.check(P2, 720, 3).admit is False
+    assert guard.check(P2, 400, 3).admit
+
+
+def test_a_look_that_fails_goes_on_only_at_the_expected_offset() -> None:
+    BROKER_FIRST[P2] = TimeoutError("broker away")
+    consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
+    guard = GapGuard()
+    watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    assert consumer.sought == [(P2, 373)]
+    assert guard.check(P2, 720, 3).admit is False
+    assert guard.check(P2, 373, 3).admit
