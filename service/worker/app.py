@@ -47,6 +47,13 @@ ROCKSDICT_OPTIONS = {
 }
 # Under the broker's default message.max.bytes (~1 MB), which caps a record batch.
 PRODUCER_BATCH_BYTES = 512 * 1024
+# How long the producer may hold a batch or wait for a broker's answer before failing
+# it (aiokafka's request_timeout_ms; Faust's default is 1,200 s). A failed batch is
+# published again by the agent's retry; a batch held for 20 minutes stalled the worker
+# and the group's rebalances behind it (issue 20: a commit stuck 12 minutes in the
+# producer's flush after a broker kill in the full drill; a 30 s+ hang in CI's
+# three-node broker-kill drill).
+PRODUCER_REQUEST_TIMEOUT_S = 20.0
 
 
 def broker_credentials(settings: Settings) -> Any:
@@ -113,6 +120,7 @@ def build_app(settings: Settings, holder: ModelHolder, metrics: ClaimwatchMetric
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         producer_acks=-1,
+        producer_request_timeout=PRODUCER_REQUEST_TIMEOUT_S,
         consumer_auto_offset_reset="earliest",
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,

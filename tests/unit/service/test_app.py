@@ -33,6 +33,17 @@ def test_the_outputs_are_compressed_with_the_configured_codec(tmp_path: Path) ->
         assert producer._compression_type == expected
 
 
+def test_a_batch_the_broker_never_answers_fails_within_the_producer_timeout(
+    tmp_path: Path,
+) -> None:
+    # Faust's default (1,200 s) let one batch hold a worker and its group for minutes
+    settings = Settings(home=tmp_path, data_dir=tmp_path / "data")
+    worker = build_app(settings, ModelHolder(None), new_metrics(settings))
+    producer = asyncio.run(built(worker.app.producer))
+    assert producer._request_timeout_ms == 20_000
+    assert producer._message_accumulator._batch_ttl == 20.0  # held unsent, then failed
+
+
 async def built(producer: Any) -> Any:
     return producer._new_producer()
 
