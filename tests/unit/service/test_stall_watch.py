@@ -146,11 +146,17 @@ def test_a_partition_delivered_to_its_position_is_left_alone() -> None:
     assert consumer.sought == []
 
 
-def test_the_message_at_the_position_does_not_pass_a_message_the_broker_holds() -> None:
-    # a fetch from the old position can deliver offset 720 before the seek back
+def watched_quiet_partition() -> tuple[FakeConsumer, GapGuard]:
+    """P2 read up to 720, nothing past 372 delivered: the watch reads it again."""
     consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
     guard = GapGuard()
     watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    return consumer, guard
+
+
+def test_the_message_at_the_position_does_not_pass_a_message_the_broker_holds() -> None:
+    # a fetch from the old position can deliver offset 720 before the seek back
+    consumer, guard = watched_quiet_partition()
     assert consumer.sought == [(P2, 373)]
     assert guard.check(P2, 720, 3).admit is False
     assert guard.check(P2, 373, 3).admit
@@ -158,27 +164,21 @@ def test_the_message_at_the_position_does_not_pass_a_message_the_broker_holds() 
 
 def test_past_markers_only_the_message_at_the_position_goes_on() -> None:
     BROKER_FIRST[P2] = None  # 373..719: transaction markers
-    consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
-    guard = GapGuard()
-    watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    _consumer, guard = watched_quiet_partition()
     assert guard.check(P2, 721, 3).admit is False
     assert guard.check(P2, 720, 3).admit
 
 
 def test_past_aborted_messages_the_first_committed_one_goes_on() -> None:
     BROKER_FIRST[P2] = 400
-    consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
-    guard = GapGuard()
-    watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    _consumer, guard = watched_quiet_partition()
     assert guard.check(P2, 720, 3).admit is False
     assert guard.check(P2, 400, 3).admit
 
 
 def test_a_look_that_fails_goes_on_only_at_the_expected_offset() -> None:
     BROKER_FIRST[P2] = TimeoutError("broker away")
-    consumer = FakeConsumer(positions={P2: 720}, _committed_offset={P2: 373})
-    guard = GapGuard()
-    watch_for(0.3, FakeWorker(FakeApp(consumer)), guard, StallWatch(quiet_s=0.05))
+    consumer, guard = watched_quiet_partition()
     assert consumer.sought == [(P2, 373)]
     assert guard.check(P2, 720, 3).admit is False
     assert guard.check(P2, 373, 3).admit
