@@ -5,7 +5,8 @@ probabilities, attributions by kind and by who the source is, claim ↔ denial
 pairs, and which cue words carry them. No bag of words of the article: topic
 words never reach the classifier, so they cannot flag an article. Features about
 the *head* of an article (its first :data:`HEAD_SENTENCES` sentences: headline and
-lede, with room for a breadcrumb line) say where a story states its claim.
+lede, after a breadcrumb line if there is one, :func:`head_start`) say where a story
+states its claim.
 
 Counts are rates per sentence (per head sentence for the head features): a long
 article has more of everything, and the ordinary news the model learns "not
@@ -27,18 +28,25 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from models.article.wording import MaskedWording, masked
+from models.article.wording import MAX_WORDING_CHARS, MaskedWording, masked
 from models.evidence.evidence import ArticleEvidence
-from models.evidence.lexicon import CATEGORIES
+from models.evidence.lexicon import CATEGORIES, V1_CATEGORIES
 
 HEAD_SENTENCES = 4
 _FAST_WORDING = "_fast_wording_cache"  # EvidenceFeatures' runtime cache, never persisted
 KINDS = ("claim", "denial", "report", "statement")
 PARTY_KINDS = ("person", "organisation", "media", "anonymous")
 
-BASE_FEATURES: tuple[str, ...] = (
-    *(f"cue_{category}" for category in CATEGORIES),
-    *(f"head_cue_{category}" for category in CATEGORIES),
+def base_feature_names(categories: tuple[str, ...]) -> tuple[str, ...]:
+    """The evidence feature names with the cue columns of ``categories``."""
+    return (
+        *(f"cue_{category}" for category in categories),
+        *(f"head_cue_{category}" for category in categories),
+        *_OTHER_FEATURES,
+    )
+
+
+_OTHER_FEATURES: tuple[str, ...] = (
     "negated_cues",
     "hedge_max",
     "hedge_mean",
@@ -53,12 +61,50 @@ BASE_FEATURES: tuple[str, ...] = (
     "contested_pairs",
     "pair_claim_denied_by_other_party",
 )
+BASE_FEATURES = base_feature_names(CATEGORIES)
+# What an artifact fitted before this list was stored with it (2.0, 2.1) had: the cue
+# categories of then, every feature kept. Such artifacts still load and score.
+_BEFORE_STORED_NAMES = base_feature_names(V1_CATEGORIES)
+
+
+# Features that measured higher in political hard news (PolNeAR) than in contested FNC-1
+# bodies, and higher in contested than in the short ordinary news: they measure a long,
+# quote-heavy story, not a contested claim, and taught the model to flag political
+# reporting (README: models, "what the features measure"). ``drop_neutral`` leaves them out.
+NEUTRAL_FEATURES: tuple[str, ...] = (
+    "attribution_statement",
+    "hedge_max",
+    "source_person",
+    "hedged_sentences",
+)
+
+
+# What separates the parts of a site's navigation line ("Iraq News - Local News -
+# Baghdadpost"); a first line with two of them and no sentence end is not the headline.
+_NAVIGATION_SEPARATORS = (" - ", " | ", " \u203a ", " \u00bb ", " > ", " / ", " \u2013 ")
+_NAVIGATION_MAX_CHARS = 120
+
+
+def head_start(evidence: ArticleEvidence) -> int:
+    """The sentence the head of an article starts at: 1 when its first sentence is a
+    navigation line (breadcrumb) rather than the headline, else 0. Scraped articles
+    often start with one; counted as the first of the head sentences, it pushed the
+    lede's last sentence out of the head and moved the seed's score by 0.05."""
+    if evidence.n_sentences < 2:
+        return 0
+    first = evidence.text[evidence.starts[0] : evidence.starts[1]].strip()
+    if len(first) > _NAVIGATION_MAX_CHARS or first[-1:] in (".", "!", "?", '"', "\u201d"):
+        return 0
+    separators = sum(first.count(separator) for separator in _NAVIGATION_SEPARATORS)
+    return 1 if separators >= 2 else 0
 
 
 def base_row(evidence: ArticleEvidence) -> list[float]:
     """The values of :data:`BASE_FEATURES` for one article."""
     sentences = max(evidence.n_sentences, 1)
-    head_sentences = min(sentences, HEAD_SENTENCES)
+    first = head_start(evidence)
+    head_end = first + HEAD_SENTENCES
+    head_sentences = max(min(sentences - first, HEAD_SENTENCES), 1)
 
     def rate(count: float) -> float:
         return count / sentences
@@ -70,13 +116,15 @@ def base_row(evidence: ArticleEvidence) -> list[float]:
     head_categories = {
         cue.category
         for cue in evidence.signals.cues
-        if cue.sentence < HEAD_SENTENCES and not cue.negated
+        if first <= cue.sentence < head_end and not cue.negated
     }
     hedge = evidence.hedge
     hedged = hedge >= evidence.hedge_threshold
-    head = hedge[:HEAD_SENTENCES]
+    head = hedge[first:head_end]
     kinds = Counter(a.kind for a in evidence.attributions)
-    head_kinds = Counter(a.kind for a in evidence.attributions if a.sentence < HEAD_SENTENCES)
+    head_kinds = Counter(
+        a.kind for a in evidence.attributions if first <= a.sentence < head_end
+    )
     contested = [
         (a, p) for a, p in zip(evidence.attributions, evidence.parties, strict=True)
         if a.kind != "statement"
@@ -123,9 +171,10 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
     training articles (each becomes a presence feature ``cue_word=<text>``);
     everything else is fixed. :meth:`transform` gives those (the model scales them);
     with ``wording_keep`` (the words :func:`~models.article.wording.masked` keeps),
-    :meth:`wording_rows` gives the wording block, TF-IDF word 1- and 2-grams of the masked
-    text seen in at least ``min_wording_articles`` articles (at most
-    ``max_wording_terms``), already on a common scale. Deterministic.
+    :meth:`wording_rows` gives the wording block, TF-IDF word 1- to ``wording_ngrams``-grams
+    of the first ``wording_chars`` characters of the masked text seen in at least
+    ``min_wording_articles`` articles (at most ``max_wording_terms``), already on a common
+    scale. ``drop_neutral`` leaves :data:`NEUTRAL_FEATURES` out. Deterministic.
     """
 
     def __init__(
@@ -135,25 +184,33 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
         wording_keep: tuple[str, ...] = (),
         min_wording_articles: int = 5,
         max_wording_terms: int = 5000,
+        wording_ngrams: int = 2,
+        wording_chars: int = MAX_WORDING_CHARS,
+        drop_neutral: bool = False,
     ) -> None:
         self.min_cue_articles = min_cue_articles
         self.max_cue_words = max_cue_words
         self.wording_keep = wording_keep
         self.min_wording_articles = min_wording_articles
         self.max_wording_terms = max_wording_terms
+        self.wording_ngrams = wording_ngrams
+        self.wording_chars = wording_chars
+        self.drop_neutral = drop_neutral
 
     def fit(self, X: Sequence[ArticleEvidence], y: Any = None) -> EvidenceFeatures:
         documents = Counter(word for evidence in X for word in cue_words(evidence))
         frequent = [w for w, n in documents.items() if n >= self.min_cue_articles]
         frequent.sort(key=lambda word: (-documents[word], word))
         self.cue_vocabulary_ = sorted(frequent[: self.max_cue_words])
-        self.n_features_out_ = len(BASE_FEATURES) + len(self.cue_vocabulary_)
+        dropped = NEUTRAL_FEATURES if self.drop_neutral else ()
+        self.base_features_ = [name for name in BASE_FEATURES if name not in dropped]
+        self.n_features_out_ = len(self.base_features_) + len(self.cue_vocabulary_)
         self.wording_: TfidfVectorizer | None = None
         if self.wording_keep:
             self.wording_ = TfidfVectorizer(
                 token_pattern=r"\S+",  # noqa: S106 (a regex, not a password)
                 lowercase=False,
-                ngram_range=(1, 2),
+                ngram_range=(1, self.wording_ngrams),
                 min_df=self.min_wording_articles,
                 max_features=self.max_wording_terms,
                 sublinear_tf=True,
@@ -162,15 +219,23 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
 
     def _masked(self, X: Sequence[ArticleEvidence]) -> list[str]:
         keep = frozenset(self.wording_keep)
-        return [masked(evidence.text, keep) for evidence in X]
+        return [masked(evidence.text, keep, self._wording_chars()) for evidence in X]
+
+    def _wording_chars(self) -> int:
+        return int(getattr(self, "wording_chars", MAX_WORDING_CHARS))  # older artifacts
+
+    def _base_columns(self) -> list[int]:
+        names = getattr(self, "base_features_", None) or _BEFORE_STORED_NAMES
+        return [BASE_FEATURES.index(name) for name in names]
 
     def transform(self, X: Sequence[ArticleEvidence]) -> np.ndarray:
         check_is_fitted(self, "cue_vocabulary_")
         column = {word: i for i, word in enumerate(self.cue_vocabulary_)}
         rows = np.zeros((len(X), self.n_features_out_), dtype=np.float64)
-        base = len(BASE_FEATURES)
+        columns = self._base_columns()
+        base = len(columns)
         for i, evidence in enumerate(X):
-            rows[i, :base] = base_row(evidence)
+            rows[i, :base] = np.asarray(base_row(evidence))[columns]
             for word in cue_words(evidence):
                 j = column.get(word)
                 if j is not None:
@@ -194,10 +259,13 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
         never persisted (see :meth:`__getstate__`)."""
         fast: MaskedWording | None = self.__dict__.get(_FAST_WORDING)
         keep = frozenset(self.wording_keep)
-        if fast is None or fast.vectorizer is not wording or fast.keep != keep:
+        limit = self._wording_chars()
+        if fast is None or fast.vectorizer is not wording or fast.keep != keep or (
+            fast.limit != limit
+        ):
             if not MaskedWording.supports(wording):
                 return None
-            fast = MaskedWording(keep, wording)
+            fast = MaskedWording(keep, wording, limit)
             self.__dict__[_FAST_WORDING] = fast
         return fast
 
@@ -209,7 +277,8 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of :meth:`transform`'s columns, then of :meth:`wording_rows`'s."""
         check_is_fitted(self, "cue_vocabulary_")
-        names = [*BASE_FEATURES, *(f"cue_word={word}" for word in self.cue_vocabulary_)]
+        base = [BASE_FEATURES[j] for j in self._base_columns()]
+        names = [*base, *(f"cue_word={word}" for word in self.cue_vocabulary_)]
         wording = getattr(self, "wording_", None)
         if wording is not None:
             names.extend(f"wording={term}" for term in wording.get_feature_names_out())

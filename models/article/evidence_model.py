@@ -89,6 +89,22 @@ class EvidenceClaimModel(CardInfo):
         return EvidenceScores(contested, refutation, reasons)
 
 
+def weighted_scaler(rows: np.ndarray, weight: float) -> StandardScaler:
+    """A scaler fitted on ``rows`` whose output is the standardised features times ``weight``.
+
+    The heads see the evidence features beside the wording block, whose TF-IDF values
+    are small; at unit variance the evidence columns (a few dozen rates of rare things)
+    took the penalty budget and overfitted folds (grouped CV, README: models). Scaling a
+    block by ``weight`` is the same as penalising its coefficients ``1 / weight**2`` times
+    harder. Folded into ``scale_`` so the artifact stays a plain ``StandardScaler``.
+    """
+    if not weight > 0:
+        raise ValueError(f"evidence weight must be positive, got {weight}")
+    scaler = StandardScaler().fit(rows)
+    scaler.scale_ = scaler.scale_ / weight
+    return scaler
+
+
 def feature_matrix(
     features: EvidenceFeatures, scaler: StandardScaler, evidence: list[ArticleEvidence]
 ) -> np.ndarray:

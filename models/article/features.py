@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from models.evidence.lexicon import CATEGORIES
+from models.evidence.lexicon import V1_CATEGORIES as CATEGORIES
 from models.evidence.signals import ArticleSignals, extract_signals
 
 Document = str | ArticleSignals

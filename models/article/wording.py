@@ -31,7 +31,10 @@ from models.evidence.tfidf import NgramTfidf, token_lengths
 # A word of letters in any script (with one optional apostrophe part: "didn't"), a
 # number, or one other visible character. Possessive runs: linear time on any input.
 _TOKEN = re.compile(r"[^\W\d_]++(?:['\u2019][^\W\d_]++)?|\d++|[^\w\s]")
-MAX_WORDING_CHARS = 20_000  # the head of a long article words it as the rest does
+# How much of an article the wording block reads by default; the article model v2.2
+# reads the head only (EvidenceFeatures.wording_chars): long political stories quote
+# people all the way down, rumour reports word their doubt early (README: models).
+MAX_WORDING_CHARS = 20_000
 MAX_CACHED_TOKENS = 500_000  # raw tokens remembered by a MaskedWording (starts again past this)
 
 
@@ -56,14 +59,15 @@ def _masked_token(token: str, keep: frozenset[str]) -> str:
     return low if low in keep else _shape(token)
 
 
-def masked(text: str, keep: frozenset[str]) -> str:
-    """``text`` as space-separated tokens: kept words lower-cased, the rest by shape."""
-    tokens = _TOKEN.findall(text, 0, MAX_WORDING_CHARS)
+def masked(text: str, keep: frozenset[str], limit: int = MAX_WORDING_CHARS) -> str:
+    """The first ``limit`` characters of ``text`` as space-separated tokens: kept words
+    lower-cased, the rest by shape."""
+    tokens = _TOKEN.findall(text, 0, limit)
     return " ".join([_masked_token(t, keep) for t in tokens])
 
 
 class MaskedWording:
-    """``vectorizer.transform([masked(t, keep) for t in texts]).toarray()``, computed fast.
+    """``vectorizer.transform([masked(t, keep, limit) for t in texts]).toarray()``, fast.
 
     The vectorizer (fitted on masked texts, whitespace tokens) only ever sees masked
     tokens, and a raw token always masks the same way, so each raw token is mapped once
@@ -72,9 +76,12 @@ class MaskedWording:
     joined into n-grams. :meth:`supports` says whether the vectorizer is one this mirrors.
     """
 
-    def __init__(self, keep: frozenset[str], vectorizer: TfidfVectorizer) -> None:
+    def __init__(
+        self, keep: frozenset[str], vectorizer: TfidfVectorizer, limit: int = MAX_WORDING_CHARS
+    ) -> None:
         self.keep = keep
         self.vectorizer = vectorizer
+        self.limit = limit
         self.ngrams = NgramTfidf(vectorizer)
         self._term_id: dict[str, int] = {}  # raw token -> id of its masked form, or -1
 
@@ -105,7 +112,7 @@ class MaskedWording:
 
     def rows(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """The wording block of ``texts``: (texts, vocabulary) tf-idf, dense."""
-        found = [_TOKEN.findall(text, 0, MAX_WORDING_CHARS) for text in texts]
+        found = [_TOKEN.findall(text, 0, self.limit) for text in texts]
         lengths = token_lengths(found)
         tokens = list(itertools.chain.from_iterable(found))
         self._learn(tokens)

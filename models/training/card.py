@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 import sklearn
 
+from models.article.evidence_features import NEUTRAL_FEATURES
+from models.article.wording import MAX_WORDING_CHARS
+from models.evidence.lexicon import CATEGORIES
 from models.training.crossval import training_labels
 from models.training.data import Corpus
 
@@ -131,7 +134,8 @@ THRESHOLD_REASON_V2 = (
     "evidence (no cue, no hedged sentence, no claim/denial/report attribution) is never "
     "flagged and counts as 0. 'flag' is the lowest threshold at which at most "
     "{flag_budget:.0%} of held-out ordinary news and at most {asserted_budget:.0%} of "
-    "FNC-1 asserted-only bodies are flagged; there it recalls {recall:.0%} of contested "
+    "FNC-1 asserted-only bodies are flagged{political}; there it recalls {recall:.0%} of "
+    "contested "
     "FNC-1 bodies. 'high' keeps the top {high_recall:.0%} of contested FNC-1 bodies: the "
     "tier to review first."
 )
@@ -146,28 +150,44 @@ def build_card_v2(
     grid_results: list[dict[str, Any]],
     version: str,
     evidence: dict[str, Any],
-    budgets: tuple[float, float, float],
+    budgets: tuple[float, float, float, float | None],
     checks: dict[str, Any],
 ) -> dict[str, Any]:
     """The card of an article model v2 and the evidence models inside its artifact."""
     card = build_card(corpus, params, seed, thresholds, cv_metrics, grid_results, version)
     card["format"] = 2
     card["training_data"] = [*card["training_data"], *EVIDENCE_DATA]
+    cue_words = (
+        ", and the presence of frequent cue words" if params.get("max_cue_words", 200) else ""
+    )
+    neutral = (
+        f"; left out as measuring a long quote-heavy story, not a contested claim: "
+        f"{', '.join(NEUTRAL_FEATURES)}" if params.get("drop_neutral") else ""
+    )
+    weight = params.get("evidence_weight", 1.0)
+    scaled = (
+        f" (standardised, then scaled by {weight}: a {1 / weight**2:.2f}x stronger penalty "
+        "than the wording block's)" if weight != 1.0 else ""
+    )
+    chars = params.get("wording_chars", MAX_WORDING_CHARS)
     wording = (
-        "; wording block: TF-IDF word 1-2-grams of the text with every word but English "
+        f"; wording block: TF-IDF word 1-{params.get('wording_ngrams', 2)}-grams of the "
+        f"first {chars:,} characters of the text with every word but English "
         "stop words and PolNeAR's attribution cue words masked to its shape "
         "(models/article/wording.py), so phrasing counts and topic words cannot"
         if params.get("wording") else "; no bag of words of the article"
     )
     card["features"] = (
-        "evidence: cue rates per sentence by category (and presence in the first 4 "
-        "sentences), hedge probabilities (max, mean, share hedged, in the head), "
-        "attributions per sentence by kind (claim, denial, report, statement) and by who "
-        "the source is (person, organisation, media, anonymous), claim/denial pairs with "
-        "different parties, and the presence of frequent cue words" + wording
+        f"evidence: cue rates per sentence by category ({', '.join(CATEGORIES)}; and "
+        "presence in the first 4 sentences after any breadcrumb line), hedge probabilities "
+        "(max, mean, share hedged, in the head), attributions per sentence by kind (claim, "
+        "denial, report, statement) and by who the source is (person, organisation, media, "
+        "anonymous), claim/denial pairs with different parties" + cue_words + neutral
+        + scaled + wording
     )
     card["label_rule"]["how_chosen"] = (
-        "grouped CV over the rules any / majority, the wording block on / off and C "
+        "grouped CV over the rules any / majority, the wording block on / off, its n-gram "
+        "length, the evidence features' weight, cue-word columns and C "
         "(models/training/train.py GRID), "
         "chosen by FNC-1 contested ROC-AUC; every rule is scored against the data README's "
         "rule ('any')"
@@ -179,6 +199,11 @@ def build_card_v2(
     card["threshold_reason"] = THRESHOLD_REASON_V2.format(
         flag_budget=budgets[0], asserted_budget=budgets[1], high_recall=budgets[2],
         recall=cv_metrics["fnc_contested_recall"],
+        political="" if budgets[3] is None else (
+            f", and at most {budgets[3]:.0%} of the unlabelled political news (PolNeAR train "
+            "+ dev, scored by every fold's model, never trained on: a proxy for a politics "
+            "desk, not a label)"
+        ),
     )
     card["outputs"] = {
         "score": "calibrated P(contested), 0 weight on topic words",

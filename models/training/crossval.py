@@ -60,6 +60,7 @@ class OutOfFold:
     contested: np.ndarray
     denial: np.ndarray
     folds: np.ndarray
+    political: np.ndarray | None = None  # unlabelled political news, mean of fold models
 
 
 def out_of_fold(
@@ -135,4 +136,8 @@ def metrics(corpus: Corpus, oof: OutOfFold, threshold: float) -> dict[str, Any]:
         "fnc_contested_recall": float(flagged[fnc & (contested == 1)].mean()),
         "fnc_asserted_flag_rate": float(flagged[fnc & (contested == 0)].mean()),
         "threshold": threshold,
+        **(
+            {"political_flag_rate": float((oof.political >= threshold).mean())}
+            if oof.political is not None and len(oof.political) else {}
+        ),
     }

@@ -85,12 +85,16 @@ def labelled_metrics(model: ArticleModel, corpus: Corpus) -> dict[str, Any]:
 
 def reproduce_cv(
     model: ArticleModel, corpus: Corpus, docs: list[Document], params: dict[str, Any],
-    seed: int, progress: Progress,
+    seed: int, progress: Progress, political: list[str] | None = None,
 ) -> tuple[OutOfFold, dict[str, float]]:
-    """Out-of-fold scores with the card's settings, and the thresholds they give."""
+    """Out-of-fold scores with the card's settings, and the thresholds they give (with the
+    political-news budget when ``political`` texts are given, as training had them)."""
     if isinstance(model, EvidenceClaimModel):
         evidence = model.extract(corpus.texts)
-        oof = train_v2.cross_validate(evidence, corpus, model.evidence, params, seed)
+        political_evidence = model.extract(political) if political else None
+        oof = train_v2.cross_validate(
+            evidence, corpus, model.evidence, params, seed, political=political_evidence
+        )
         return oof, train_v2.choose_thresholds(corpus, oof)
     oof = cross_validate(docs, corpus, params, seed, progress=progress)
     return oof, choose_thresholds(corpus, oof)
@@ -98,14 +102,14 @@ def reproduce_cv(
 
 def evaluate_model(
     model: ArticleModel, corpus: Corpus, docs: list[Document], out_dir: Path, prefix: str,
-    progress: Progress, labelled: Corpus | None = None,
+    progress: Progress, labelled: Corpus | None = None, political: list[str] | None = None,
 ) -> dict[str, Any]:
     """CV reproduction, plots and threshold table for one artifact."""
     card = model.card
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in card["params"].items()}
     seed = int(card.get("seed", 0))
     progress(f"{prefix or 'model'}: grouped CV with the card's settings {params}")
-    oof, thresholds = reproduce_cv(model, corpus, docs, params, seed, progress)
+    oof, thresholds = reproduce_cv(model, corpus, docs, params, seed, progress, political)
     found = metrics(corpus, oof, float(card["thresholds"]["flag"]))
     found["ordinary_flag_rate_nested"] = nested_flag_rate(corpus, oof, FLAG_BUDGET)
     expected = card.get("cv", {}).get("metrics", {})
@@ -138,16 +142,20 @@ def evaluate_model(
 def evaluate(
     model: ArticleModel, corpus: Corpus, out_dir: Path, progress: Progress,
     compare: ArticleModel | None = None, labelled: Corpus | None = None,
-    with_baselines: bool = True,
+    with_baselines: bool = True, political: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Write ``report.json`` (+ plots) to ``out_dir`` and return the report."""
+    """Write ``report.json`` (+ plots) to ``out_dir`` and return the report.
+
+    ``political``: the unlabelled political news whose flag budget training applied
+    (PolNeAR train + dev), so the recomputed thresholds and figures match the card's.
+    """
     docs = extract_all(corpus.texts, progress)
     report: dict[str, Any] = {
-        "model": evaluate_model(model, corpus, docs, out_dir, "", progress, labelled)
+        "model": evaluate_model(model, corpus, docs, out_dir, "", progress, labelled, political)
     }
     if compare is not None:
         report["compare"] = evaluate_model(
-            compare, corpus, docs, out_dir, "compare_", progress, labelled
+            compare, corpus, docs, out_dir, "compare_", progress, labelled, political
         )
     if with_baselines:
         report["baselines"] = baselines(docs, corpus, int(model.card.get("seed", 0)), progress)

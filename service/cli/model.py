@@ -140,6 +140,7 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     model, path = train(
         corpus, evidence, evidence_card, args.out, args.seed, _progress, args.version,
         unlabelled={"polnear_train_dev": political} if political else None,
+        political=political or None,
     )
     print(
         json.dumps(
@@ -168,7 +169,10 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         labelled = Corpus()
         for path in args.labelled:
             load_extra(labelled, path)
-    report = evaluate(model, corpus, args.out, _progress, other, labelled, not args.no_baselines)
+    report = evaluate(
+        model, corpus, args.out, _progress, other, labelled, not args.no_baselines,
+        load_polnear_texts(args.data) or None,
+    )
     summary = {name: part["cv_metrics"] for name, part in report.items() if name != "baselines"}
     print(
         json.dumps(

@@ -232,3 +232,37 @@ def test_cues_added_from_the_fnc_document_rates(text: str, cue: str, category: s
     # models.training.cue_rates: each is common in contested FNC-1 bodies, rare in asserted
     found = [(c.text, c.category) for c in extract_signals(text).cues]
     assert (cue, category) in found
+
+
+def test_secondhand_reporting_cues_with_exact_spans() -> None:
+    text = (
+        "The daily reported that the deal was off, citing two officials. "
+        "It has been reported since May. Reports say the talks failed, "
+        "according to local reports and sources familiar with the matter."
+    )
+    found = extract_signals(text)
+    expected = [
+        "reported that", "citing", "has been reported", "Reports say",
+        "according to local reports", "sources familiar with",
+    ]
+    assert [(c.text, c.category) for c in found.cues] == [
+        (phrase, "secondhand") for phrase in expected
+    ]
+    for cue, phrase in zip(found.cues, expected, strict=True):
+        assert (cue.start, cue.end) == cue_at(text, phrase)
+
+
+def test_secondhand_leaves_out_what_measured_no_signal() -> None:
+    found = extract_signals("No injuries were reported. She told Sky News she was fine.")
+    assert found.cues == []
+
+
+def test_v1_keeps_the_categories_it_was_trained_on() -> None:
+    from models.article.features import _FEATURE_NAMES
+    from models.evidence.lexicon import V1_CATEGORIES
+
+    assert V1_CATEGORIES == (
+        "hedged_attribution", "claim", "denial", "dispute", "unverified", "weasel",
+    )
+    assert CATEGORIES[: len(V1_CATEGORIES)] == V1_CATEGORIES
+    assert not any("secondhand" in name for name in _FEATURE_NAMES)

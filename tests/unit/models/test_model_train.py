@@ -6,10 +6,14 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models.article.assess import assess_batch
 from models.artifact import load_model
+from models.training.crossval import OutOfFold, metrics
+from models.training.data import Corpus
+from models.training.train import POLITICAL_BUDGET, choose_thresholds
 from service.cli.main import main
 
 HEDGED = (
@@ -245,3 +249,34 @@ def test_evaluate_measures_the_evidence_models_on_given_data(
     assert report["attributions"]["articles"] == 3
     assert report["attributions"]["n_gold_attributions"] == 18
     assert 0.0 <= report["attributions"]["cue_span"]["r"] <= 1.0
+
+
+def test_the_flag_threshold_keeps_political_news_within_its_budget() -> None:
+    corpus = Corpus()
+    for i in range(20):
+        corpus.add(f"c{i}", "text", 1, i % 2, f"fnc:c{i}", "fnc")
+    for i in range(10):
+        corpus.add(f"a{i}", "text", 0, 0, f"fnc:a{i}", "fnc")
+    for i in range(20):
+        corpus.add(f"o{i}", "text", 0, 0, "ordinary:biz", "ordinary:biz")
+    scores = np.concatenate(
+        [np.linspace(0.5, 0.95, 20), np.linspace(0.1, 0.3, 10), np.linspace(0.0, 0.2, 20)]
+    )
+    political = np.linspace(0.0, 0.9, 50)
+    folds = np.zeros(len(scores), dtype=int)
+    without = choose_thresholds(corpus, OutOfFold(scores, scores * 0, folds))
+    within = choose_thresholds(corpus, OutOfFold(scores, scores * 0, folds, political))
+    assert (political >= without["flag"]).mean() > POLITICAL_BUDGET
+    assert (political >= within["flag"]).mean() <= POLITICAL_BUDGET
+    found = metrics(corpus, OutOfFold(scores, scores * 0, folds, political), within["flag"])
+    assert found["political_flag_rate"] == (political >= within["flag"]).mean()
+    assert "political_flag_rate" not in metrics(
+        corpus, OutOfFold(scores, scores * 0, folds), within["flag"]
+    )
+
+
+def test_training_holds_the_political_news_budget(trained: tuple[Path, Path, Path]) -> None:
+    card = load_model(trained[2]).card
+    assert card["cv"]["metrics"]["political_flag_rate"] <= POLITICAL_BUDGET
+    assert all("political_flag_rate" in row for row in card["cv"]["grid"])
+    assert "political news" in card["threshold_reason"]

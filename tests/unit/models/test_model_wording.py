@@ -7,12 +7,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_samples import shared_model
+from sklearn.preprocessing import StandardScaler
 
-from models.article.evidence_features import BASE_FEATURES, EvidenceFeatures, base_row
+from models.article.evidence_features import (
+    BASE_FEATURES,
+    NEUTRAL_FEATURES,
+    EvidenceFeatures,
+    base_row,
+    head_start,
+)
 from models.article.evidence_model import (
     EvidenceClaimModel,
     describe,
     flag_reasons,
+    weighted_scaler,
     wording_reason,
 )
 from models.article.wording import (
@@ -137,6 +145,9 @@ def test_the_fast_wording_block_equals_the_vectorizer_on_masked_text(
     keep = frozenset(features.wording_keep)
     expected = wording.transform([masked(text, keep) for text in texts]).toarray()
     assert np.array_equal(fast.rows(texts), expected)
+    head = MaskedWording(keep, wording, limit=50)
+    expected = wording.transform([masked(text, keep, limit=50) for text in texts]).toarray()
+    assert np.array_equal(head.rows(texts), expected)
 
 
 def test_the_fast_wording_block_is_used_and_never_persisted(model: EvidenceClaimModel) -> None:
@@ -145,7 +156,71 @@ def test_the_fast_wording_block_is_used_and_never_persisted(model: EvidenceClaim
     rows = features.wording_rows(evidence)
     keep = frozenset(features.wording_keep)
     assert features.wording_ is not None
-    slow = features.wording_.transform([masked(e.text, keep) for e in evidence]).toarray()
+    slow = features.wording_.transform(
+        [masked(e.text, keep, features.wording_chars) for e in evidence]
+    ).toarray()
     assert np.array_equal(rows, slow)
     assert isinstance(features.__dict__.get("_fast_wording_cache"), MaskedWording)
     assert "_fast_wording_cache" not in features.__getstate__()
+
+
+def test_the_wording_block_reads_only_the_head_of_an_article(model: EvidenceClaimModel) -> None:
+    features = model.features
+    head = RUMOUR.format(a="Apple", b="Beats") + " The talks went on." * 200
+    assert len(head) > features.wording_chars
+    quoted = head + " Officials said it. He said so. They said that, he told reporters."
+    plain = head + " It rained."
+    rows = features.wording_rows(model.extract([head, quoted, plain]))
+    assert np.array_equal(rows[0], rows[1])
+    assert np.array_equal(rows[0], rows[2])
+    short = features.wording_rows(model.extract([RUMOUR.format(a="Apple", b="Beats")]))
+    assert not np.array_equal(short[0], rows[0])  # the head itself does count
+
+
+def test_dropping_the_neutral_features_leaves_their_columns_out(model: EvidenceClaimModel) -> None:
+    evidence = model.extract([RUMOUR.format(a=a, b=b) for a, b in TOPICS])
+    every = EvidenceFeatures(min_cue_articles=1).fit(evidence)
+    fewer = EvidenceFeatures(min_cue_articles=1, drop_neutral=True).fit(evidence)
+    names = list(fewer.get_feature_names_out())
+    assert not set(NEUTRAL_FEATURES) & set(names)
+    assert len(names) == len(every.get_feature_names_out()) - len(NEUTRAL_FEATURES)
+    kept = [j for j, name in enumerate(BASE_FEATURES) if name not in NEUTRAL_FEATURES]
+    for row, item in zip(fewer.transform(evidence), evidence, strict=True):
+        assert np.array_equal(row[: len(kept)], np.asarray(base_row(item))[kept])
+
+
+def test_the_weighted_scaler_scales_the_standardised_block() -> None:
+    rows = np.random.default_rng(0).normal(3.0, 2.0, size=(40, 5))
+    rows[:, 4] = 1.0  # a constant column stays 0
+    plain = StandardScaler().fit_transform(rows)
+    assert np.allclose(weighted_scaler(rows, 0.5).transform(rows), 0.5 * plain)
+    with pytest.raises(ValueError, match="positive"):
+        weighted_scaler(rows, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("first_line", "starts_at"),
+    [
+        ("Iraq News - Local News - Baghdadpost", 1),
+        ("Home | World | Middle East", 1),
+        ("Trump - Clinton debate: the claims checked", 0),  # one separator: a headline
+        ("Officials deny the report - again - in Paris.", 0),  # a sentence
+    ],
+)
+def test_the_head_starts_after_a_navigation_line(
+    model: EvidenceClaimModel, first_line: str, starts_at: int
+) -> None:
+    body = "The ministry reportedly denied it. The claim could not be verified."
+    evidence = model.extract([f"{first_line}\n\n{body}"])[0]
+    assert head_start(evidence) == starts_at
+
+
+def test_a_breadcrumb_line_does_not_change_the_head_features(model: EvidenceClaimModel) -> None:
+    lede = (
+        "Militants again claim they fought troops, army denies\n\n"
+        "A group said on Monday it had attacked a patrol. The army said it was routine. "
+        "Officials met on Tuesday. The weather was fine. The group allegedly filmed it."
+    )
+    plain, framed = model.extract([lede, "Iraq News - Local News - Site\n\n" + lede])
+    head = [j for j, name in enumerate(BASE_FEATURES) if name.startswith("head_")]
+    assert np.array_equal(np.asarray(base_row(plain))[head], np.asarray(base_row(framed))[head])
