@@ -38,6 +38,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "models.article.features.document_lede",
     "models.article.features.document_text",
     "models.article.evidence_features.EvidenceFeatures",
+    "models.article.constrained.NonNegativeLogisticRegression",
     "models.evidence.attribution.AttributionTagger",
     "builtins.str",
     "builtins.bool",

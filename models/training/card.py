@@ -183,7 +183,11 @@ def build_card_v2(
         "(max, mean, share hedged, in the head), attributions per sentence by kind (claim, "
         "denial, report, statement) and by who the source is (person, organisation, media, "
         "anonymous), claim/denial pairs with different parties" + cue_words + neutral
-        + scaled + wording
+        + scaled + wording + (
+            "; every evidence coefficient kept at or above 0 (evidence can only raise a "
+            "score: models/article/constrained.py)" if params.get("nonnegative_evidence")
+            else ""
+        )
     )
     card["label_rule"]["how_chosen"] = (
         "grouped CV over the rules any / majority, the wording block on / off, its n-gram "

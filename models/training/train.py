@@ -24,6 +24,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from models.article.constrained import NonNegativeLogisticRegression
 from models.article.evidence_features import EvidenceFeatures
 from models.article.evidence_model import EvidenceClaimModel, feature_matrix, weighted_scaler
 from models.article.wording import MAX_WORDING_CHARS, keep_words
@@ -38,18 +39,19 @@ Progress = Callable[[str], None]
 # The grid: v2.1's settings (every evidence feature, cue-word presence columns, word
 # 1-2-grams of the whole text) and the evidence alone as references; then the v2.2
 # family: no features that measure a long quote-heavy story (NEUTRAL_FEATURES), no
-# cue-word columns, word 1-3-grams of the article's head only, the evidence block's
-# weight against the wording block and C varied. Chosen by recall at the threshold
-# (select_params); the exploration behind it is in README: models.
+# cue-word columns, word 1-3-grams of the article's head only, evidence that can only
+# raise a score (a product rule, not a tuned setting: models/article/constrained.py),
+# the evidence block's weight against the wording block and C varied. Chosen by recall
+# at the threshold (select_params); the exploration behind it is in README: the model.
 GRID: list[dict[str, Any]] = [
     {"label_rule": "majority", "wording": False, "C": 0.1},
     {"label_rule": "majority", "wording": True, "C": 10.0},
     {"label_rule": "majority", "wording": False, "C": 0.1, "max_cue_words": 0,
-     "drop_neutral": True},
+     "drop_neutral": True, "nonnegative_evidence": True},
     *(
         {"label_rule": "majority", "wording": True, "C": c, "max_cue_words": 0,
-         "drop_neutral": True, "wording_ngrams": 3, "wording_chars": chars,
-         "evidence_weight": weight}
+         "drop_neutral": True, "nonnegative_evidence": True, "wording_ngrams": 3,
+         "wording_chars": chars, "evidence_weight": weight}
         for chars in (2000, 3000)
         for weight in (0.67, 1.0)
         for c in (1.0, 2.0)
@@ -67,6 +69,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "wording_ngrams": 2,
     "wording_chars": MAX_WORDING_CHARS,
     "drop_neutral": False,
+    "nonnegative_evidence": False,
 }
 # The flag threshold keeps the flag rate of held-out ordinary news at or under this,
 # and the share of FNC-1 asserted-only bodies flagged at or under ASSERTED_BUDGET.
@@ -87,8 +90,16 @@ class ArticleHeads:
     refutation: CalibratedClassifierCV
 
 
-def _classifier(params: dict[str, Any], seed: int) -> CalibratedClassifierCV:
-    linear = LogisticRegression(C=params["C"], solver="liblinear", max_iter=2000, random_state=seed)
+def _classifier(params: dict[str, Any], seed: int, n_evidence: int) -> CalibratedClassifierCV:
+    """A calibrated linear head; with ``nonnegative_evidence`` the first ``n_evidence``
+    columns (the evidence features) can only raise the score."""
+    linear: LogisticRegression | NonNegativeLogisticRegression
+    if params["nonnegative_evidence"]:
+        linear = NonNegativeLogisticRegression(C=params["C"], n_nonnegative=n_evidence)
+    else:
+        linear = LogisticRegression(
+            C=params["C"], solver="liblinear", max_iter=2000, random_state=seed
+        )
     return CalibratedClassifierCV(
         linear, method="sigmoid", cv=params["calibration_folds"], ensemble=False
     )
@@ -114,8 +125,11 @@ def fit_heads(
     features.fit(docs)
     scaler = weighted_scaler(features.transform(docs), merged["evidence_weight"])
     scaled = feature_matrix(features, scaler, docs)
-    contested = _classifier(merged, seed).fit(scaled, labels[rows], sample_weight=weights)
-    refutation = _classifier(merged, seed).fit(
+    n_evidence = int(features.n_features_out_)
+    contested = _classifier(merged, seed, n_evidence).fit(
+        scaled, labels[rows], sample_weight=weights
+    )
+    refutation = _classifier(merged, seed, n_evidence).fit(
         scaled, np.asarray(corpus.denial)[rows], sample_weight=weights
     )
     return ArticleHeads(features, scaler, contested, refutation)
