@@ -4,10 +4,11 @@
    on wiki-weasel, then fit) and the attribution tagger (fit on PolNeAR train,
    measured on dev) — or taken from an existing artifact (``--evidence-from``), so
    retraining on reviewer verdicts does not retrain them.
-2. **Evidence** of every training article, extracted once.
-3. **Grouped CV** of the article model over a small grid (label rule, wording block
-   on or off, C), chosen by FNC-1 contested ROC-AUC; thresholds from the out-of-fold
-   scores (:func:`choose_thresholds`).
+2. **Evidence** of every training article (and of the unlabelled political news whose
+   flag rate the threshold bounds), extracted once.
+3. **Grouped CV** of the article model over a small grid (:data:`GRID`), chosen by
+   FNC-1 contested recall at the threshold; thresholds from the out-of-fold scores
+   within every flag budget (:func:`choose_thresholds`).
 4. **Refit** on everything; the artifact and its card are written together.
 """
 
