@@ -254,4 +254,18 @@ def flag_reasons(
         text = describe(names[j], evidence)
         add(None if text is None else Reason(names[j], contribution, text))
     add(wording)
+    if not reasons:
+        add(_strongest_present(names, contributions, evidence, n_evidence))
     return reasons
+
+
+def _strongest_present(
+    names: list[str], contributions: np.ndarray, evidence: ArticleEvidence, n_evidence: int
+) -> Reason | None:
+    """The evidence the article has whose part in the score is largest, even if that part
+    is not positive: a flag at a low threshold still says what evidence it rests on."""
+    for j in np.argsort(-contributions[:n_evidence], kind="stable"):
+        text = describe(names[j], evidence)
+        if text is not None:
+            return Reason(names[j], float(contributions[j]), text)
+    return None
