@@ -70,7 +70,7 @@ _BEFORE_STORED_NAMES = base_feature_names(V1_CATEGORIES)
 # Features that measured higher in political hard news (PolNeAR) than in contested FNC-1
 # bodies, and higher in contested than in the short ordinary news: they measure a long,
 # quote-heavy story, not a contested claim, and taught the model to flag political
-# reporting (README: models, "what the features measure"). ``drop_neutral`` leaves them out.
+# reporting (README: "What changed in 2.2.0, and why"). ``drop_neutral`` leaves them out.
 NEUTRAL_FEATURES: tuple[str, ...] = (
     "attribution_statement",
     "hedge_max",

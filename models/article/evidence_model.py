@@ -94,9 +94,10 @@ def weighted_scaler(rows: np.ndarray, weight: float) -> StandardScaler:
 
     The heads see the evidence features beside the wording block, whose TF-IDF values
     are small; at unit variance the evidence columns (a few dozen rates of rare things)
-    took the penalty budget and overfitted folds (grouped CV, README: models). Scaling a
-    block by ``weight`` is the same as penalising its coefficients ``1 / weight**2`` times
-    harder. Folded into ``scale_`` so the artifact stays a plain ``StandardScaler``.
+    took the penalty budget and overfitted folds (grouped CV; README: "What changed in
+    2.2.0"). Scaling a block by ``weight`` is the same as penalising its coefficients
+    ``1 / weight**2`` times harder. Folded into ``scale_`` so the artifact stays a plain
+    ``StandardScaler``.
     """
     if not weight > 0:
         raise ValueError(f"evidence weight must be positive, got {weight}")

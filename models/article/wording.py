@@ -33,7 +33,7 @@ from models.evidence.tfidf import NgramTfidf, token_lengths
 _TOKEN = re.compile(r"[^\W\d_]++(?:['\u2019][^\W\d_]++)?|\d++|[^\w\s]")
 # How much of an article the wording block reads by default; the article model v2.2
 # reads the head only (EvidenceFeatures.wording_chars): long political stories quote
-# people all the way down, rumour reports word their doubt early (README: models).
+# people all the way down, rumour reports word their doubt early (README: "What changed in 2.2.0").
 MAX_WORDING_CHARS = 20_000
 MAX_CACHED_TOKENS = 500_000  # raw tokens remembered by a MaskedWording (starts again past this)
 
