@@ -29,12 +29,13 @@ from scipy import sparse
 from models.evidence.lexicon import word_set
 from models.evidence.spans import sentence_starts
 
-# A word (letters/digits joined by inner apostrophes, an English clitic such as "'s"
-# split off as its own token), a clitic, or any other single non-space character. Every
-# quantifier is possessive and the alternatives are disjoint at their first character,
-# so the scan is one linear pass.
+# A word (letters/digits joined by inner apostrophes or hyphens, an English clitic such
+# as "'s" split off as its own token), a clitic, or any other single non-space character.
+# A hyphenated word is one token, so no span can end inside it ("The US-" / "led
+# coalition denied" was one such split). Every quantifier is possessive and the
+# alternatives are disjoint at their first character, so the scan is one linear pass.
 TOKEN = re.compile(
-    r"[^\W_]++(?:['\u2019](?!(?:s|re|ve|ll|d|m|S|RE|VE|LL|D|M)\b)[^\W_]++)*+"
+    r"[^\W_]++(?:(?:['\u2019](?!(?:s|re|ve|ll|d|m|S|RE|VE|LL|D|M)\b)|[-\u2010\u2011])[^\W_]++)*+"
     r"|['\u2019](?:s|re|ve|ll|d|m|S|RE|VE|LL|D|M)\b"
     r"|\S"
 )

@@ -2,7 +2,8 @@
 
 A claimant or a denier must name somebody: a person, an organisation, a media
 outlet, or an anonymous but attributed source ("officials", "a spokesman"). A
-date, a place in a prepositional phrase, or a common noun ("confrontation") is
+date, a place in a prepositional phrase, a common noun ("confrontation"), a
+sentence opener ("However", "Meanwhile") or a clause ("ISIS has captured a …") is
 never a party. Pure string work over short spans (capped), no regex backtracking.
 """
 
@@ -43,9 +44,9 @@ _ORGANISATIONS = word_set(
     "white pentagon kremlin un nato fbi cia"
 )
 _ANONYMOUS = word_set(
-    "officials official sources source spokesman spokeswoman spokesperson witnesses "
-    "residents experts analysts critics observers insiders aides diplomats investigators "
-    "activists researchers scientists people someone"
+    "officials official sources source spokesman spokeswoman spokesperson spokesmen "
+    "spokeswomen spokespeople witnesses residents experts analysts critics observers "
+    "insiders aides diplomats investigators activists researchers scientists people someone"
 )
 _TITLES = word_set("mr mrs ms dr col gen lt sgt capt sen rep gov prof president minister")
 # Words that make a phrase an occasion or a document, not a party ("a press conference").
@@ -63,6 +64,23 @@ _PLACES = word_set(
     "texas california florida york"
 )
 _LEAD_INS = word_set("by according to from via")
+# Sentence openers a tagger can leave at the front of a source span ("However", "And
+# despite …", "On 6 November"): dropped from the front, never a party alone.
+_OPENERS = word_set(
+    "and but or nor so yet however meanwhile perhaps indeed sure even still also then now "
+    "instead moreover furthermore although though while if when whether as on in at until "
+    "after before since despite what there here thus therefore nonetheless nevertheless "
+    "besides no not just only once because how why with without about against among like "
+    "unlike given"
+)
+# Quantifiers that point at nobody in particular ("Some say", "Many believe").
+_QUANTIFIERS = word_set("some several many most others all both few each everyone everybody")
+# Verbs that end the phrase naming a party ("ISIS has captured …", "Analysts say …").
+_VERB_BREAKS = word_set(
+    "has have had was were is are be been being will would could should can may might must "
+    "did does do said says say told tells denied denies deny claimed claims insisted insists "
+    "added adds noted notes stated states wrote writes reported argued argues"
+)
 _DETERMINER_END = word_set("the a an these those this that his her their its our my your such")
 
 
@@ -80,23 +98,53 @@ def party_name(span_text: str) -> str | None:
     resolved by the caller).
     """
     words = span_text[:_SPAN_CHARS].replace(",", " , ").split()
-    while words and words[0].lower() in _LEAD_INS | {","}:
-        words.pop(0)  # "by, Voice of America", "according to Reuters"
+    while words and _bare(words[0]) in _LEAD_INS | _OPENERS | {","}:
+        words.pop(0)  # "by, Voice of America", "according to Reuters", "However, …"
     head = " ".join(words).split(" , ")[0].strip(" ,\t\n\"'\u201c\u201d\u2018\u2019()")
-    tokens = head.split()
     kept: list[str] = []
-    for token in tokens:
-        bare = token.strip(".,;:\"'\u201c\u201d\u2018\u2019()").lower()
-        if kept and (bare in _PHRASE_BREAKS or (bare == "of" and kept[-1].islower())):
-            break  # "head of IMIS" stops; "Voice of America" goes on
+    for token in head.split():
+        if kept and _ends_phrase(kept[-1], token):
+            break
         kept.append(token)
     while kept and kept[0].lower() in _DETERMINERS:
         kept.pop(0)
-    while kept and kept[-1].strip(".,").lower() in _TIME_WORDS:
-        kept.pop()
+    while kept and (_bare(kept[-1]) in _TIME_WORDS or _is_adverb(kept[-1])):
+        kept.pop()  # "Iraq Monday", "the Department flatly"
     kept = kept[:MAX_PARTY_WORDS]
     name = " ".join(kept).strip(" ,;:")
     return name if name and party_kind(name) is not None else None
+
+
+def _bare(token: str) -> str:
+    return token.strip(".,;:\"'\u201c\u201d\u2018\u2019()").lower()
+
+
+def _is_adverb(token: str) -> bool:
+    return token.islower() and token.endswith("ly")
+
+
+def _ends_phrase(previous: str, token: str) -> bool:
+    """True if ``token`` no longer belongs to the phrase that names the party.
+
+    It does at a clause word ("who", "in", "fighting"), at "of" after a common noun
+    ("head of IMIS"; "Voice of America" goes on), at a verb ("ISIS has captured",
+    "Analysts say"), and at a lower-case participle right after a name ("ISIS released
+    images", "Mrs. Clinton facing"; "the alleged gunman" and "Israel's ruling party" go
+    on, their participle following a determiner or a possessive)."""
+    bare = _bare(token)
+    if bare in _PHRASE_BREAKS or bare in _VERB_BREAKS:
+        return True
+    if bare == "of":
+        return previous.islower()
+    if _bare(previous) in _ANONYMOUS and token.islower() and not _names_a_body(bare):
+        return True  # "Jordanian officials cast doubt", "officials familiar with"
+    participle = token.islower() and len(bare) > 4 and bare.endswith(("ed", "ing"))
+    before = _bare(previous)
+    return (
+        participle
+        and before not in _DETERMINER_END | _QUANTIFIERS
+        and not before.endswith(("'s", "\u2019s"))
+    )
 
 
 def _capitalised(word: str) -> bool:
@@ -112,10 +160,15 @@ def party_kind(name: str) -> str | None:
     if not words:
         return None
     lower = [word.lower() for word in words]
-    if len(words) == 1 and lower[0] in PRONOUNS and not words[0].isupper():
+    first = lower[0].replace("\u2019", "'").split("'")[0]  # "it's", "I'll": the pronoun
+    if len(words) == 1 and first in PRONOUNS and (words[0] == "I" or not words[0].isupper()):
         return "pronoun"
     if any(word in _NOT_PARTIES for word in lower):
         return None
+    if lower[0] in _OPENERS or (len(words) == 1 and lower[0] in _QUANTIFIERS):
+        return None  # "However", "Some": nobody in particular
+    if not _capitalised(name.split()[0]) and not _names_a_body(lower[-1]):
+        return None  # "matter how many times the Internet": a clause, not a name
     if len(lower) == 1 and lower[0] in _PLACES and not words[0].isupper():
         return None
     if all(word in _TIME_WORDS or word.isdigit() for word in lower):
@@ -134,6 +187,13 @@ def party_kind(name: str) -> str | None:
     if capitalised and len(tokens) == 1:
         return "person"  # a surname alone: "Anzi said"
     return None
+
+
+def _names_a_body(word: str) -> bool:
+    """True if ``word`` can head a phrase that names a party in lower case ("officials",
+    "local television", "the ministry")."""
+    word = word.removesuffix("'s").removesuffix("\u2019s")
+    return word in _ANONYMOUS or word in _ORGANISATIONS or word in _MEDIA
 
 
 def is_named(name: str | None) -> bool:

@@ -157,6 +157,16 @@ def test_hedge_probabilities_rank_hedged_sentences_first(model: EvidenceClaimMod
         ("officials", "officials", "anonymous"),
         ("US", "US", "organisation"),
         ("al-Shabaki,", "al-Shabaki", "person"),
+        # the phrase naming the party ends at a verb, a participle or a clause
+        ("Rebel spokesmen have denied", "Rebel spokesmen", "anonymous"),
+        ("the FBI has yet to comment", "FBI", "organisation"),
+        ("Gov. Ann Lee dismissed", "Gov. Ann Lee", "person"),
+        ("Regional officials cast doubt", "Regional officials", "anonymous"),
+        ("the Interior Ministry flatly", "Interior Ministry", "organisation"),
+        ("Israel's ruling party", "Israel's ruling party", "organisation"),
+        # a sentence opener in front of the span is not part of the name
+        ("However, the Pentagon", "Pentagon", "organisation"),
+        ("With Mrs. Clinton", "Mrs. Clinton", "person"),
     ],
 )
 def test_a_source_span_names_its_party(span: str, name: str, kind: str) -> None:
@@ -165,11 +175,22 @@ def test_a_source_span_names_its_party(span: str, name: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "span", ["Monday", "Iraq Monday", "confrontation", "a press conference Saturday", "2019",
-             "last week", "Iraq"],
+    "span",
+    [
+        "Monday", "Iraq Monday", "confrontation", "a press conference Saturday", "2019",
+        "last week", "Iraq",
+        # openers, quantifiers and clauses that a tagger can leave as a source span
+        "However", "Meanwhile", "But", "Perhaps", "On 6 November 2014", "In Iraq", "Some",
+        "Several", "And despite whatever the mayor thinks", "no matter how often the papers",
+    ],
 )
 def test_dates_places_and_common_nouns_are_never_parties(span: str) -> None:
     assert party_name(span) is None
+
+
+@pytest.mark.parametrize("name", ["I", "I'll", "It\u2019s", "they"])
+def test_pronouns_and_their_contractions_are_pronouns(name: str) -> None:
+    assert party_kind(name) == "pronoun"
 
 
 def test_the_subject_of_a_cue_verb_is_its_party() -> None:
@@ -270,11 +291,22 @@ def test_a_bare_common_noun_source_takes_its_left_out_modifiers() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="aZ9_'\u2019\"\u201c.,s \n\t\u00a0\u3000\u2028\U0001F600", max_size=80))
+@given(
+    st.text(alphabet="aZ9_'\u2019\"\u201c.,s-\u2010 \n\t\u00a0\u3000\u2028\U0001F600", max_size=80)
+)
 def test_token_offsets_are_the_token_regex_spans(text: str) -> None:
     strings, starts, ends = tokenize(text)
     spans = [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
     assert list(zip(strings, starts.tolist(), ends.tolist(), strict=True)) == spans
+
+
+def test_a_hyphenated_word_is_one_token() -> None:
+    # A span boundary can then never fall inside it (once "The US-" / "led coalition denied")
+    strings, starts, ends = tokenize("The US-led coalition's re\u2010elect -- 1990-95 -x x-")
+    assert strings == [
+        "The", "US-led", "coalition", "'s", "re\u2010elect", "-", "-", "1990-95", "-", "x", "x", "-"
+    ]
+    assert (starts[1], ends[1]) == (4, 10)
 
 
 def _viterbi_reference(emit: np.ndarray, trans: np.ndarray) -> list[int]:
