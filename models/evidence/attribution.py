@@ -24,7 +24,6 @@ from itertools import chain, compress, repeat
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy import sparse
 
 from models.evidence.lexicon import word_set
 from models.evidence.spans import sentence_starts
@@ -371,6 +370,20 @@ def _capped(text: str, sstarts: list[int]) -> tuple[str, list[int]]:
     return text, sstarts
 
 
+def attribute_families(names: list[str]) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """The row of each attribute name by family: ``"-1w=said"`` is value ``"said"`` of family
+    ``"-1w"``; a name without ``=`` (``"b"``, ``"-1L"``) is a flag, returned apart."""
+    families: dict[str, dict[str, int]] = {}
+    flags: dict[str, int] = {}
+    for row, name in enumerate(names):
+        family, equals, value = name.partition("=")
+        if equals:
+            families.setdefault(family, {})[value] = row
+        else:
+            flags[name] = row
+    return families, flags
+
+
 class AttributionTagger:
     """A CRF attribution tagger stored as numpy arrays, dicts, lists and builtins.
 
@@ -426,7 +439,13 @@ class AttributionTagger:
             self.attr_names = "\n".join(str(a) for a in self.attr_names)
         names = self.attr_names.split("\n") if self.attr_names else []
         self._attr_index = {a: i for i, a in enumerate(names)}
+        self._families, self._flag_attrs = attribute_families(names)
         self._weights = np.asarray(self.attr_weights, dtype=np.float64)
+        n_attrs = len(names)
+        self._absent = n_attrs  # the row of an attribute a type lacks: a zero row
+        self._padded_weights = np.vstack(
+            (self._weights.reshape(n_attrs, -1), np.zeros((1, self._weights.shape[-1])))
+        )
         n_labels = self.transitions.shape[0]
         self._n_labels = n_labels
         self._ctx = [np.asarray(w, dtype=np.float64) for w in self.context_weights]
@@ -449,7 +468,7 @@ class AttributionTagger:
         return self._type_id[token]
 
     def _add_types(self, tokens: list[str]) -> None:
-        """Score rows for the distinct new ``tokens``, all in one sparse product per offset.
+        """Score rows and flags for the distinct new ``tokens``, a few numpy calls per family.
 
         The cache is bounded: when it would pass MAX_TYPES it starts again, so callers look
         ids up after this returns and score them before the next call (one article holds far
@@ -462,29 +481,101 @@ class AttributionTagger:
         while need > self._table.shape[1]:
             self._table = np.concatenate((self._table, np.zeros_like(self._table)), axis=1)
             self._flags = np.concatenate((self._flags, np.zeros_like(self._flags)))
-        index = self._attr_index
-        per_offset: list[tuple[list[int], list[int]]] = [([], []) for _ in OFFSETS]
-        for j, token in enumerate(tokens):
-            for k, names in enumerate(type_attributes(token, self._lex, self._rates)):
-                cols = [index[a] for a in names if a in index]
-                per_offset[k][0].extend([j] * len(cols))
-                per_offset[k][1].extend(cols)
-            low = token.lower()
-            self._flags[first + j] = (
+        if any(token in (BOS, EOS) for token in tokens):
+            slots = self._named_attribute_rows(tokens)
+        else:
+            slots = self._word_attribute_rows(tokens)
+        for k, rows in enumerate(slots):
+            self._table[k, first:need] = self._summed_weights(rows)
+        lows = [token.lower() for token in tokens]
+        quote_marks = ':"\u201c\u201d\u00ab\u00bb'  # noqa: S105
+        self._flags[first:need] = [
+            (
                 low in self._lex,
-                low in self._cand or token in ':"\u201c\u201d\u00ab\u00bb',  # noqa: S105
+                low in self._cand or token in quote_marks,
                 token in STRAIGHT_QUOTES,
                 token in OPEN_QUOTES,
                 token in CLOSE_QUOTES,
             )
-            self._type_id[token] = first + j
-        for k, (rows, cols) in enumerate(per_offset):
-            if rows:
-                hits = sparse.csr_matrix(
-                    (np.ones(len(rows)), (rows, cols)), shape=(len(tokens), len(self._weights))
-                )
-                self._table[k, first:need] = hits @ self._weights
+            for token, low in zip(tokens, lows, strict=True)
+        ]
+        self._type_id.update(zip(tokens, range(first, need), strict=True))
         self._n_types = need
+
+    def _summed_weights(self, rows: np.ndarray) -> np.ndarray:
+        """Per token, the sum of the weight rows ``rows[i]`` (``self._absent``: none), added in
+        ascending row order from zero: the very additions of crfsuite's score as a sparse
+        product of the attribute indicators with the weights makes them, so the sums are
+        the same numbers."""
+        rows = np.sort(rows, axis=1)
+        out = np.zeros((len(rows), self._padded_weights.shape[1]))
+        for slot in range(rows.shape[1]):
+            out += self._padded_weights[rows[:, slot]]
+        return out
+
+    def _named_attribute_rows(self, tokens: list[str]) -> list[np.ndarray]:
+        """Per offset in OFFSETS, the rows of each token's :func:`type_attributes`, padded with
+        ``self._absent`` to one width: the reference :meth:`_word_attribute_rows` agrees with,
+        and the only way to score the sentence marks BOS and EOS."""
+        index, absent = self._attr_index, self._absent
+        out = []
+        for k in range(len(OFFSETS)):
+            found = [
+                [index[a] for a in type_attributes(token, self._lex, self._rates)[k] if a in index]
+                for token in tokens
+            ]
+            width = max(map(len, found), default=0)
+            out.append(np.array([f + [absent] * (width - len(f)) for f in found], dtype=np.int64)
+                       .reshape(len(tokens), width))
+        return out
+
+    def _word_attribute_rows(self, tokens: list[str]) -> list[np.ndarray]:
+        """:meth:`_named_attribute_rows` for word tokens (not BOS / EOS), found family by family
+        with one ``map`` over the tokens each instead of building every attribute's string:
+        the same rows as :func:`type_attributes` names (a unit test compares them)."""
+        n = len(tokens)
+        absent = self._absent
+        lows = [token.lower() for token in tokens]
+        shapes = [_shape(token) for token in tokens]
+        rate_values: list[str | None] = [None] * n
+        if self._rates:
+            found = map(self._rates.get, lows)
+            rate_values = [None if rate is None else str(rate) for rate in found]
+        in_lex = np.fromiter(map(self._lex.__contains__, lows), dtype=bool, count=n)
+
+        def family(name: str, values: list[str | None]) -> np.ndarray:
+            rows = self._families.get(name)
+            if rows is None:
+                return np.full(n, absent, dtype=np.int64)
+            return np.fromiter(map(rows.get, values, repeat(absent)), dtype=np.int64, count=n)
+
+        def flag(name: str, present: np.ndarray | bool) -> np.ndarray:
+            row = self._flag_attrs.get(name, absent)
+            return np.where(np.broadcast_to(present, n), row, absent).astype(np.int64)
+
+        title = np.fromiter((t[:1].isupper() for t in tokens), dtype=bool, count=n)
+        upper = np.fromiter((len(t) > 1 and t.isupper() for t in tokens), dtype=bool, count=n)
+        own = [
+            flag("b", True),
+            family("w", lows),
+            family("s3", [low[-3:] for low in lows]),
+            family("s2", [low[-2:] for low in lows]),
+            family("sh", shapes),
+            flag("t", title),
+            flag("U", upper),
+            flag("L", in_lex),
+            family("r", rate_values),
+        ]
+        out = []
+        for o in OFFSETS:
+            if o == 0:
+                out.append(np.stack(own, axis=1))
+                continue
+            slots = [family(f"{o}w", lows), family(f"{o}sh", shapes), flag(f"{o}L", in_lex)]
+            if abs(o) == 1:
+                slots.append(family(f"{o}r", rate_values))
+            out.append(np.stack(slots, axis=1))
+        return out
 
     # -- scoring ---------------------------------------------------------------------------
     def prepare(self, text: str, sstarts: list[int] | None = None) -> dict[str, Any]:

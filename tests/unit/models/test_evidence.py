@@ -230,6 +230,36 @@ def test_type_rows_are_the_sums_of_their_attribute_weights(model: EvidenceClaimM
             np.testing.assert_allclose(tagger._table[k, row], expected, rtol=1e-9, atol=1e-12)
 
 
+def test_type_rows_found_by_family_are_those_of_the_attribute_strings() -> None:
+    # _add_types finds a word's attribute rows family by family; they must be exactly the
+    # rows type_attributes names, summed in the same order (bit for bit), cue rates included
+    from models.evidence.attribution import build_tagger, type_attributes
+    from models.training.attribution import set_rates
+
+    words = ["said", "Said", "SAID", "Obama", "U.S.", "2016", "a1B2", "\u201c", '"', "'s",
+             "\u0130stanbul", "\ufb01nancial", "\u01c5emal", "\u03a3\u0391\u03a3", "=",
+             "x" * 40, "claims", "denied", "unseen-type"]
+    rates = {"said": 3, "claims": 1, "denied": 0}
+    names = sorted({
+        a for w in words[:-1]
+        for offset in type_attributes(w, frozenset({"said", "denied"}), rates) for a in offset
+    })
+    rng = np.random.default_rng(0)
+    state = {(a, label): float(rng.normal()) for a in names for label in LABELS}
+    tagger = build_tagger(state, {}, ["said", "denied"], ["said"], True, 0.0, "viterbi")
+    set_rates(tagger, rates)
+    by_family = tagger._word_attribute_rows(words)
+    by_name = tagger._named_attribute_rows(words)
+    for k in range(len(by_name)):
+        fast = tagger._summed_weights(by_family[k])
+        reference = tagger._summed_weights(by_name[k])
+        assert fast.tobytes() == reference.tobytes()
+        width = by_name[k].shape[1]
+        found = np.sort(by_family[k], axis=1)
+        assert np.array_equal(found[:, :width], np.sort(by_name[k], axis=1))
+        assert (found[:, width:] == tagger._absent).all()
+
+
 def test_a_restarted_type_cache_tags_the_same(
     model: EvidenceClaimModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
