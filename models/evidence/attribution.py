@@ -671,15 +671,26 @@ class AttributionTagger:
         for k, off in enumerate(OFFSETS):
             if off:
                 emit += np.take(table[k], padded[pos + off], axis=0)
-        emit += np.take(self._ctx_flat, prep["ctx"] + self._ctx_offsets, axis=0).sum(axis=1)
+        context = np.take(self._ctx_flat, prep["ctx"] + self._ctx_offsets, axis=0)
+        # the families' sum, added left to right as ``sum(axis=1)`` adds them (the same
+        # numbers), without numpy's slow reduction over a short middle axis
+        families = context[:, 0].copy()
+        for f in range(1, context.shape[1]):
+            families += context[:, f]
+        emit += families
         return emit
 
     def decode(self, emit: np.ndarray, chunks: Chunks) -> np.ndarray:
         """Best label per chunk token: batched Viterbi over all chunks (or greedy argmax).
 
-        Chunks run longest first, so the chunks still running at step ``t`` are a prefix;
-        each step reads their emission rows straight from ``emit`` and keeps one byte of
-        back-pointer per token and label (no padded (chunks, steps, labels) grid).
+        Chunks run longest first, so the chunks still running at step ``t`` are a prefix,
+        and the tokens are laid out step after step (all first tokens, then all second
+        tokens...): a step reads and writes one contiguous slice. Scores are held label by
+        token, so each numpy call runs along the chunks (thousands), not along the labels
+        (seven). The forward pass keeps only the best score of each (token, label); the
+        backward pass finds each token's best previous label for the one label chosen
+        after it, from the very sums the forward pass compared (the path a back-pointer
+        per label would give). Memory is linear in the tokens.
         """
         n = len(emit)
         if n == 0 or self.decoder == "greedy":
@@ -689,20 +700,25 @@ class AttributionTagger:
         first, slens = chunks.chunk_start[order], lens[order]
         t_max = int(slens[0])
         active = np.searchsorted(-slens, -np.arange(1, t_max + 1), side="right")  # len > t
-        back = np.zeros((n, self._n_labels), dtype=np.int8)  # best previous label
-        delta = emit[first]
+        step_start = np.concatenate(([0], np.cumsum(active)))
+        by_step = np.concatenate([first[: active[t]] + t for t in range(t_max)])
+        scores = np.ascontiguousarray(emit[by_step].T)  # emissions, then best path scores
         for t in range(1, t_max):
-            a = active[t]
-            best, arg = best_previous(delta[:a], self._trans)
-            pos = first[:a] + t
-            back[pos] = arg
-            delta[:a] = best + emit[pos]
-        labels = np.zeros(n, dtype=np.int64)
-        labels[first + slens - 1] = delta.argmax(axis=1)
+            a, previous, here = active[t], step_start[t - 1], step_start[t]
+            best = best_previous(scores[:, previous : previous + a], self._trans)
+            scores[:, here : here + a] += best
+        labels = np.empty(n, dtype=np.int64)
+        last = step_start[slens - 1] + np.arange(len(slens))  # each chunk's last token
+        labels[last] = scores[:, last].argmax(axis=0)
         for t in range(t_max - 1, 0, -1):
-            pos = first[: active[t]] + t
-            labels[pos - 1] = back[pos, labels[pos]]
-        return labels
+            a, previous, here = active[t], step_start[t - 1], step_start[t]
+            into = self._trans[:, labels[here : here + a]]
+            labels[previous : previous + a] = (scores[:, previous : previous + a] + into).argmax(
+                axis=0
+            )
+        out = np.empty(n, dtype=np.int64)
+        out[by_step] = labels
+        return out
 
     def tag(self, text: str) -> tuple[dict[str, Any], np.ndarray]:
         """Prepared article and the decoded label index of each chunk token."""
@@ -763,21 +779,22 @@ class AttributionTagger:
         return out
 
 
-def best_previous(delta: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One Viterbi step: for each chunk and label, the best score over the previous label
-    (``max_i delta[:, i] + trans[i]``) and that label (the first, as ``argmax`` picks).
+def best_previous(delta: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """One Viterbi step on (labels, chunks) scores: for each label and chunk, the best score
+    over the previous label, ``max_i delta[i] + trans[i]``.
 
-    A loop over the few labels on (chunks, labels) arrays: numpy reduces a short last
-    axis of a (chunks, labels, labels) array slowly, and this is the decoder's hot loop.
+    A loop over the few labels on (labels, chunks) arrays: numpy reduces a short axis
+    slowly, and this is the decoder's hot loop. ``np.maximum`` may keep the other zero
+    of ``-0.0 == 0.0`` than a strict comparison would: a score equal either way, so no
+    comparison and no label can differ (the weights are finite: no NaN).
     """
-    best = delta[:, :1] + trans[0]
-    arg = np.zeros(best.shape, dtype=np.int8)
+    to_label = trans[:, :, None]  # trans[i, j] as a column over the chunks
+    best = delta[0] + to_label[0]
+    candidate = np.empty_like(best)
     for i in range(1, len(trans)):
-        candidate = delta[:, i : i + 1] + trans[i]
-        better = candidate > best
-        arg[better] = i
-        best = np.where(better, candidate, best)
-    return best, arg
+        np.add(delta[i], to_label[i], out=candidate)
+        np.maximum(best, candidate, out=best)
+    return best
 
 
 def assemble(text: str, prep: dict[str, Any], labels: np.ndarray) -> list[Attribution]:

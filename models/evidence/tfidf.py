@@ -54,6 +54,9 @@ class NgramTfidf:
             k, c = np.asarray(keys, dtype=np.int64), np.asarray(columns, dtype=np.int64)
             o = np.argsort(k)
             self.keys[order] = (k[o], c[o])
+        # a unigram's key is its token id: its column is one array read, not a search
+        self.unigram_column = np.full(len(self.token_id), -1, dtype=np.int64)
+        self.unigram_column[self.keys[1][0]] = self.keys[1][1]
 
     @staticmethod
     def supports(vectorizer: TfidfVectorizer) -> bool:
@@ -86,6 +89,13 @@ class NgramTfidf:
             m = len(tid) - n + 1
             known, columns = self.keys[n]
             if m <= 0 or not len(known):
+                continue
+            if n == 1:
+                in_vocabulary = tid >= 0
+                column = self.unigram_column[tid[in_vocabulary]]
+                hit = column >= 0
+                rows.append(doc[in_vocabulary][hit])
+                cols.append(column[hit])
                 continue
             valid = (doc[:m] == doc[n - 1:]) & (tid[:m] >= 0)
             key = tid[:m].copy()
