@@ -441,13 +441,12 @@ class AttributionTagger:
         self._attr_index = {a: i for i, a in enumerate(names)}
         self._families, self._flag_attrs = attribute_families(names)
         self._weights = np.asarray(self.attr_weights, dtype=np.float64)
-        n_attrs = len(names)
-        self._absent = n_attrs  # the row of an attribute a type lacks: a zero row
-        self._padded_weights = np.vstack(
-            (self._weights.reshape(n_attrs, -1), np.zeros((1, self._weights.shape[-1])))
-        )
         n_labels = self.transitions.shape[0]
         self._n_labels = n_labels
+        self._absent = len(names)  # the row of an attribute a type lacks: a zero row
+        self._padded_weights = np.vstack(
+            (self._weights.reshape(len(names), n_labels), np.zeros((1, n_labels)))
+        )
         self._ctx = [np.asarray(w, dtype=np.float64) for w in self.context_weights]
         self._ctx_offsets = np.cumsum([0] + [len(w) for w in self._ctx])[:-1]
         self._ctx_flat = np.concatenate(self._ctx, axis=0)
