@@ -18,10 +18,10 @@ sentence means. Linear in the input: possessive regexes, at most
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -487,7 +487,7 @@ class AttributionTagger:
         for k, rows in enumerate(slots):
             self._table[k, first:need] = self._summed_weights(rows)
         lows = [token.lower() for token in tokens]
-        quote_marks = ':"\u201c\u201d\u00ab\u00bb'  # noqa: S105
+        quote_marks = ':"\u201c\u201d\u00ab\u00bb'
         self._flags[first:need] = [
             (
                 low in self._lex,
@@ -542,11 +542,12 @@ class AttributionTagger:
             rate_values = [None if rate is None else str(rate) for rate in found]
         in_lex = np.fromiter(map(self._lex.__contains__, lows), dtype=bool, count=n)
 
-        def family(name: str, values: list[str | None]) -> np.ndarray:
+        def family(name: str, values: Sequence[str | None]) -> np.ndarray:
             rows = self._families.get(name)
             if rows is None:
                 return np.full(n, absent, dtype=np.int64)
-            return np.fromiter(map(rows.get, values, repeat(absent)), dtype=np.int64, count=n)
+            row_of = cast(Callable[[str | None, int], int], rows.get)  # None: absent
+            return np.fromiter(map(row_of, values, repeat(absent)), dtype=np.int64, count=n)
 
         def flag(name: str, present: np.ndarray | bool) -> np.ndarray:
             row = self._flag_attrs.get(name, absent)
