@@ -20,9 +20,10 @@ from typing import Any
 
 from bench.corpus import Corpus, article_lines, load_corpus
 from bench.end_to_end import Outcome, Workers, run_naive
-from bench.offline import assess_rate, evidence_rate, profile_scoring, stages_rate
+from bench.offline import assess_rate, evidence_rate, stages_rate
 from bench.report import render
 from models.artifact import load_model, v1_artifact
+from models.training.throughput import profile_scoring
 from service.kafka import cluster as kafka_cluster
 from service.kafka.launcher import KAFKA_VERSION, resolve_jars
 from service.settings import Settings, default_home

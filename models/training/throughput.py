@@ -3,8 +3,7 @@
 Measures :func:`models.article.assess.assess_batch` on real 2-4 KB news bodies, in
 micro-batches (as the worker calls it) and one article at a time, on one core.
 ``--stages`` adds where the time goes: each stage's share of one profiled pass in
-batches of 256 (cProfile's cumulative time of the function that runs the stage, so
-the shares are of a somewhat slower, profiled run).
+batches of 256 (:func:`profile_scoring`, which ``make bench`` prints too).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import json
 import pstats
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,36 +43,77 @@ def measure(model: ArticleModel, texts: Sequence[str], batch_size: int) -> float
     return len(texts) / (time.perf_counter() - began)
 
 
-# The function that runs each stage of scoring, as cProfile names it (file, function).
-STAGES: dict[str, tuple[str, str]] = {
-    "cue scan": ("models/evidence/signals.py", "extract_signals"),
-    "hedge model": ("models/evidence/hedge.py", "predict_proba"),
-    "attribution tagger": ("models/evidence/attribution.py", "extract_many"),
-    "parties": ("models/evidence/evidence.py", "resolve_parties"),
-    "pairs": ("models/evidence/evidence.py", "contested_pairs"),
-    "features + wording": ("models/article/evidence_model.py", "feature_matrix"),
-    "flag reasons": ("models/article/evidence_model.py", "flag_reasons"),
-    "records": ("models/article/assess.py", "to_dict"),
-}
+# Functions whose cumulative time explains the scoring path (cProfile names: a part of
+# the file's path, the function). Indented names are parts of the line above.
+PROFILE_PARTS: tuple[tuple[str, str, str], ...] = (
+    ("cue scan (regex cues, sentences, pairs)", "models/evidence/signals.py", "extract_signals"),
+    ("attribution tagger (tokens, features, Viterbi)", "models/evidence/attribution.py",
+     "extract_many"),
+    ("  of which Viterbi decoding", "models/evidence/attribution.py", "decode"),
+    ("hedge model (every sentence)", "models/evidence/hedge.py", "predict_proba"),
+    ("parties", "models/evidence/evidence.py", "resolve_parties"),
+    ("claim / denial pairs", "models/evidence/evidence.py", "contested_pairs"),
+    ("evidence features + wording block", "models/article/evidence_model.py", "feature_matrix"),
+    ("flag reasons", "models/article/evidence_model.py", "flag_reasons"),
+    ("records (to_dict)", "models/article/assess.py", "to_dict"),
+)
 
 
-def stage_shares(model: ArticleModel, texts: Sequence[str]) -> dict[str, float]:
-    """Each stage's share of one profiled pass over ``texts`` in batches of 256."""
-    profile = cProfile.Profile()
-    profile.enable()
-    measure(model, texts, 256)
-    profile.disable()
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
-    total = sum(tottime for _, _, tottime, _, _ in stats.values())
-    shares = {}
-    for stage, (path, function) in STAGES.items():
-        cumulative = sum(
-            entry[3]
-            for (file, _, name), entry in stats.items()
-            if name == function and file.replace("\\", "/").endswith(path)
+@dataclass(frozen=True)
+class ProfilePart:
+    name: str
+    seconds: float
+    share: float
+
+
+def profile_scoring(
+    model: ArticleModel, texts: Sequence[str], batch_size: int
+) -> tuple[float, list[ProfilePart], list[tuple[str, float]]]:
+    """cProfile of one batched pass of :func:`measure`: its total seconds, the named parts
+    of :data:`PROFILE_PARTS` with their share of it, and the 8 functions with the most
+    time of their own. Profiled code runs slower, so the shares are what to read."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    measure(model, texts, batch_size)
+    profiler.disable()
+    table = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = max(
+        (cum for (_, _, func), (_, _, _, cum, _) in table.items() if func == "measure"),
+        default=1e-9,
+    )
+    parts = []
+    for name, file_part, function in PROFILE_PARTS:
+        # Nested calls of the same name (TfidfVectorizer.transform calls
+        # CountVectorizer.transform) would double count: the outermost has the most.
+        seconds = max(
+            (
+                cum
+                for (file, _, func), (_, _, _, cum, _) in table.items()
+                if func == function and file_part in file.replace("\\", "/")
+            ),
+            default=0.0,
         )
-        shares[stage] = round(cumulative / total, 3)
-    return shares
+        parts.append(ProfilePart(name, seconds, seconds / total))
+    by_own_time = sorted(
+        (
+            (f"{_short(file)}:{line}({func})", own)
+            for (file, line, func), (_, _, own, _, _) in table.items()
+        ),
+        key=lambda item: -item[1],
+    )
+    return total, parts, by_own_time[:8]
+
+
+def _short(file: str) -> str:
+    """A path without the machine-specific part before the package name."""
+    file = file.replace("\\", "/")
+    if "site-packages/" in file:
+        return file.split("site-packages/", 1)[1]
+    for package in ("models", "service"):
+        marker = f"/{package}/"
+        if marker in file:
+            return package + "/" + file.split(marker, 1)[1]
+    return file
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "one_by_one_per_s": round(measure(model, texts[: max(len(texts) // 4, 1)], 1)),
     }
     if args.stages:
-        result["stage_shares"] = stage_shares(model, texts)
+        _, parts, _ = profile_scoring(model, texts, 256)
+        result["stage_shares"] = {part.name.strip(): round(part.share, 3) for part in parts}
     print(json.dumps(result, indent=2))
     return 0
 

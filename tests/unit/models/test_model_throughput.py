@@ -1,10 +1,10 @@
-"""The throughput tool's stage breakdown finds every stage it names."""
+"""The scoring profile (``throughput --stages``, ``make bench``) finds every part it names."""
 
 from __future__ import annotations
 
 from model_samples import shared_model
 
-from models.training.throughput import STAGES, stage_shares
+from models.training.throughput import PROFILE_PARTS, profile_scoring
 
 TEXTS = [
     "IMIS claimed it attacked a US patrol. The US-led coalition denied it, officials said.",
@@ -12,8 +12,10 @@ TEXTS = [
 ] * 8
 
 
-def test_every_stage_is_found_in_the_profile_and_shares_are_fractions() -> None:
-    shares = stage_shares(shared_model(), TEXTS)
-    assert set(shares) == set(STAGES)
-    # a stage whose function was renamed or moved would show 0 here
-    assert all(0.0 < share < 1.0 for share in shares.values()), shares
+def test_every_part_is_found_in_the_profile_and_shares_are_fractions() -> None:
+    total, parts, top = profile_scoring(shared_model(), TEXTS, 4)
+    assert total > 0
+    assert [part.name for part in parts] == [name for name, _, _ in PROFILE_PARTS]
+    # a part whose function was renamed or moved would show 0 here
+    assert all(0.0 < part.share < 1.0 for part in parts), parts
+    assert len(top) == 8
