@@ -79,7 +79,9 @@ _QUANTIFIERS = word_set("some several many most others all both few each everyon
 _VERB_BREAKS = word_set(
     "has have had was were is are be been being will would could should can may might must "
     "did does do said says say told tells denied denies deny claimed claims insisted insists "
-    "added adds noted notes stated states wrote writes reported argued argues"
+    "added adds noted notes stated states wrote writes reported argued argues maintains "
+    "maintained believes believed thinks warned warns suggested suggests acknowledged "
+    "admitted confirmed explained announced"
 )
 _DETERMINER_END = word_set("the a an these those this that his her their its our my your such")
 

@@ -162,6 +162,8 @@ def test_hedge_probabilities_rank_hedged_sentences_first(model: EvidenceClaimMod
         ("the FBI has yet to comment", "FBI", "organisation"),
         ("Gov. Ann Lee dismissed", "Gov. Ann Lee", "person"),
         ("Regional officials cast doubt", "Regional officials", "anonymous"),
+        ("The ministry maintains that", "ministry", "organisation"),
+        ("Gov. Ann Lee confirmed", "Gov. Ann Lee", "person"),
         ("the Interior Ministry flatly", "Interior Ministry", "organisation"),
         ("Israel's ruling party", "Israel's ruling party", "organisation"),
         # a sentence opener in front of the span is not part of the name
