@@ -381,11 +381,13 @@ def evaluate(
 ) -> dict[str, Any]:
     """Dev figures: token P/R/F1 per role; span-overlap P/R of cues and of (distinct) sources;
     share of gold attributions with a same-sentence source whose matched predicted
-    attribution (by cue overlap) has an overlapping source."""
+    attribution (by cue overlap) has an overlapping source, and why the others were not
+    (no predicted cue overlaps theirs, or it has no source, or another one)."""
     tok_counts = {r: [0, 0, 0] for r in ROLES}  # tp, pred, gold
     cue_c = [0, 0, 0]
     src_c = [0, 0, 0]
     same_sent = [0, 0]  # found, total
+    why_not = {"cue_missed": 0, "no_source": 0, "other_source": 0}  # same-sentence, not found
     n_attr = 0
     for text, gold in docs:
         starts, ends, lab = tagger.token_labels(text)
@@ -421,15 +423,21 @@ def evaluate(
                 continue
             same_sent[1] += 1
             pi = gold_to_pred.get(gi)
-            if pi is not None:
-                src = pred[pi].source
-                if src is not None and _overlap([(src.start, src.end)], g.source) > 0:
-                    same_sent[0] += 1
+            src = pred[pi].source if pi is not None else None
+            if pi is None:
+                why_not["cue_missed"] += 1
+            elif src is None:
+                why_not["no_source"] += 1
+            elif _overlap([(src.start, src.end)], g.source) > 0:
+                same_sent[0] += 1
+            else:
+                why_not["other_source"] += 1
     out: dict[str, Any] = {f"tok_{r}": _prf(*tok_counts[r]) for r in ROLES}
     out["cue_span"] = _prf(*cue_c)
     out["source_span"] = _prf(*src_c)
     out["same_sentence_source"] = same_sent[0] / same_sent[1] if same_sent[1] else 0.0
     out["n_same_sentence"] = same_sent[1]
+    out["same_sentence_not_found"] = why_not
     out["n_pred_attributions"] = n_attr
     out["n_gold_attributions"] = sum(len(g) for _, g in docs)
     return out
