@@ -2,7 +2,8 @@
 
 1. **Read** the articles topic without Faust's acks (:func:`manual_offsets`), each
    message admitted by the gap guard (:mod:`service.worker.gaps`) only in offset
-   order without holes.
+   order without holes, and only once Faust has sought the consumer generation's
+   partitions to their committed offsets (:func:`sought_committed`).
 2. **Batch** into micro-batches (:mod:`service.worker.microbatch`).
 3. **Score** each batch off the loop and route it (:mod:`service.worker.scorer`,
    :mod:`service.pipeline.batch`): heartbeats and rebalances never wait for the model.
@@ -32,6 +33,7 @@ from service.worker.faust_fixes import (
     committed_offset,
     manual_offsets,
     seek_partition,
+    sought_committed,
 )
 from service.worker.gaps import GapGuard, StallWatch
 from service.worker.microbatch import MicroBatcher
@@ -74,6 +76,8 @@ def register_agent(worker: Worker) -> None:
                 watch.seen(message.tp, clock())
                 if message.generation_id != app.consumer_generation_id:
                     continue  # read before a rebalance: read again from the committed offset
+                if not sought_committed(consumer, message.generation_id):
+                    continue  # fetched before Faust's seek to the committed offsets: read again
                 start = committed_offset(consumer, message.tp)
                 verdict = guard.check(message.tp, message.offset, message.generation_id, start)
                 if verdict.seek_to is not None:

@@ -35,6 +35,9 @@ may no longer be needed, and a failing "with the fix" test that it no longer wor
    the worker, a transactional send neither slips past a replacement nor crashes
    Faust's producer buffer, and a table write to a topic the last assignment left out
    (created just after it) goes into its source partition's transaction.
+15. :meth:`ReadCommittedConsumer.perform_seek` and :func:`sought_committed` — the agent
+   admits a generation's articles only once Faust has sought that generation's
+   partitions to their committed offsets (a partition never committed: to its start).
 
 Everything else that reaches into Faust or aiokafka internals belongs here too.
 """
@@ -78,6 +81,50 @@ class ReadCommittedConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
 
+    source_topic: str = ""  # set by use_claimwatch_consumer
+    # The consumer generation whose partitions perform_seek last sought (departure 15).
+    sought_generation: int | None = None
+
+    async def perform_seek(self) -> None:
+        """Faust's seek of every assigned partition to its committed offset, remembering
+        the generation it sought; an articles partition the group never committed is
+        sought to its start, which is filed as where it starts (:func:`committed_offset`).
+
+        After a rebalance Faust's recovery resumes the stream partitions *before* it
+        awaits this seek (``Recovery.on_recovery_completed``), and Faust forgot their
+        committed offsets when they were revoked (``Consumer.on_partitions_revoked``)
+        and files them only when this seek returns. In between, the fetcher hands out
+        records from wherever the consumer's position was left, which after a
+        rebalance can be past records Faust fetched and then dropped (around a
+        rebalance its fetch loop stops at a stopped flow or a new generation, and its
+        stream skips events while flow control is suspended). The gap guard, with no
+        committed offset to start from, admitted the first of them whatever its
+        offset; the batch committed past the dropped ones, and when the seek read
+        them again the guard took them for a re-read of what it had admitted (issue
+        20: a survivor of the at-least-once CI drill admitted offset 150 of a
+        partition committed at 86 and lost 86-149). So the agent admits nothing of a
+        generation until this seek has returned in it (:func:`sought_committed`):
+        what it leaves is read again from the committed offset by this very seek.
+
+        aiokafka seeks only partitions with a committed offset, so a partition the
+        group never committed would stay past what the agent left: it is sought to
+        its first offset (``consumer_auto_offset_reset`` is earliest), and that
+        offset is filed as its start, so that the guard never admits a later one.
+        """
+        generation = self.app.consumer_generation_id
+        await super().perform_seek()
+        fresh = [
+            tp
+            for tp in self.assignment()
+            if tp.topic == self.source_topic and self._committed_offset.get(tp) is None
+        ]
+        if fresh:
+            client = self._thread._ensure_consumer()
+            starts = await self._thread.call_thread(client.beginning_offsets, fresh)
+            await self.seek_wait(starts)
+            self._committed_offset.update(starts)
+        self.sought_generation = generation
+
 
 class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
@@ -104,10 +151,14 @@ class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
         ``undecodable`` callback is told, and every other partition goes on. Records
         other partitions had handed to the failed fetch are read again: the gap guard
         (:mod:`service.worker.gaps`) sees the hole and seeks back over it.
+
+        And the fetch asks aiokafka only for the active partitions even when none is
+        left (:class:`OnlyThese`).
         """
+        only: Any = active_partitions if active_partitions is None else OnlyThese(active_partitions)
         try:
             return await super()._fetch_records(
-                consumer, active_partitions, timeout=timeout, max_records=max_records
+                consumer, only, timeout=timeout, max_records=max_records
             )
         except UndecodableBatch as error:
             consumer.pause(error.tp)
@@ -148,6 +199,30 @@ class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
         return await self._ensure_consumer().end_offsets(partitions)
 
 
+class OnlyThese:
+    """Faust's live set of active partitions as aiokafka's ``fetched_records`` reads
+    it, except that an empty set means none rather than all.
+
+    Faust hands its own set to the fetch waiting in the consumer thread, and a
+    rebalance empties it meanwhile (``pause_partitions`` of the whole assignment).
+    aiokafka reads ``partitions and tp not in partitions``: an empty set lets it hand
+    out the buffered records of every partition, the paused articles partitions
+    included, moving their positions past them, and Faust's ``getmany`` then drops
+    them as not active (issue 20: seen in the at-least-once drill as articles
+    fetched while paused and never delivered; the likely way a survivor's positions
+    came to stand 64 and 41 articles past what it had delivered, see departure 15).
+    """
+
+    def __init__(self, tps: Any) -> None:
+        self.tps = tps
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, tp: Any) -> bool:
+        return tp in self.tps
+
+
 UndecodableCallback = Callable[["UndecodableBatch"], None]
 
 
@@ -167,6 +242,7 @@ def use_claimwatch_consumer(
         pass
 
     Consumer.undecodable = staticmethod(undecodable)  # type: ignore[attr-defined]
+    Consumer.source_topic = source_topic
     Transactions.source_topic = source_topic
     app.transport.Consumer = Consumer  # type: ignore[misc]
     app.transport.TransactionManager = Transactions  # type: ignore[misc]
@@ -326,9 +402,18 @@ async def seek_partition(consumer: Any, tp: Any, offset: int) -> None:
 
 
 def committed_offset(consumer: Any, tp: Any) -> int | None:
-    """The offset Faust last committed (or found committed) for ``tp``, if any."""
+    """The offset Faust last committed (or found committed) for ``tp``, if any; for a
+    partition the group never committed, its start once sought there (departure 15)."""
     offset = consumer._committed_offset.get(tp)
     return None if offset is None else int(offset)
+
+
+def sought_committed(consumer: Any, generation: int) -> bool:
+    """Whether Faust has sought the partitions of consumer ``generation`` to their
+    committed offsets (:meth:`ReadCommittedConsumer.perform_seek`): until then a
+    message of that generation may come from before the seek, and where its
+    partition starts is not known yet."""
+    return getattr(consumer, "sought_generation", None) == generation
 
 
 def kafka_client(app: faust.App) -> Any:

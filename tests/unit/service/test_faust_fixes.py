@@ -33,6 +33,7 @@ from service.worker.faust_fixes import (
     ClaimwatchRecovery,
     CommitNotDone,
     FreshTransactions,
+    OnlyThese,
     ReadCommittedConsumer,
     RereadAfterSeek,
     TransactionalSends,
@@ -45,6 +46,7 @@ from service.worker.faust_fixes import (
     restart_transaction,
     rocksdb_store,
     seek_partition,
+    sought_committed,
     wall_clock_windows,
 )
 from service.worker.model_reload import ModelHolder
@@ -62,14 +64,22 @@ def plain_app(name: str = "fixes") -> faust.App:
     )
 
 
-def consumer_of(app: faust.App, cls: type = faust_aiokafka.Consumer, callback: Any = None) -> Any:
+def consumer_of(
+    app: faust.App,
+    cls: type = faust_aiokafka.Consumer,
+    callback: Any = None,
+    on_revoked: bool = False,
+) -> Any:
     async def ignore(message: Any) -> None:
+        return None
+
+    async def revoked(tps: Any) -> None:
         return None
 
     return cls(
         app.transport,
         callback=callback or ignore,
-        on_partitions_revoked=lambda revoked: None,
+        on_partitions_revoked=revoked if on_revoked else lambda revoked: None,
         on_partitions_assigned=lambda assigned: None,
     )
 
@@ -958,3 +968,122 @@ def test_plain_faust_flush_breaks_when_a_client_is_replaced_meanwhile() -> None:
 
 def test_with_the_fix_flush_goes_over_a_snapshot_of_the_clients() -> None:
     assert flush_during_a_replacement(TransactionalSends) == "flushed"
+
+
+# 15. The seek to the committed offsets after a rebalance
+
+NEVER_COMMITTED = TP("articles", 1)
+
+
+class SeekingThread:
+    """Stands in for Faust's consumer thread and the aiokafka consumer in it: the
+    group's committed offsets (None: never committed), each partition's first
+    offset, and the seeks asked of it."""
+
+    def __init__(self, committed: dict[Any, int | None], first: dict[Any, int]) -> None:
+        self.committed, self.first = committed, first
+        self.sought: dict[Any, int] = {}
+
+    def assignment(self) -> set[Any]:
+        return set(self.committed)
+
+    async def seek_to_committed(self) -> dict[Any, int | None]:
+        # aiokafka seeks only the partitions with a committed offset
+        self.sought.update({tp: o for tp, o in self.committed.items() if o})
+        return dict(self.committed)
+
+    async def seek_wait(self, offsets: dict[Any, int]) -> None:
+        self.sought.update(offsets)
+
+    async def beginning_offsets(self, tps: list[Any]) -> dict[Any, int]:
+        return {tp: self.first[tp] for tp in tps}
+
+    def _ensure_consumer(self) -> SeekingThread:
+        return self
+
+    async def call_thread(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        return await fn(*args)
+
+
+def seek_after_a_rebalance(cls: type) -> tuple[Any, ...]:
+    """A partition revoked and assigned again (committed at 86), one the group never
+    committed (first offset 3); then Faust's seek to the committed offsets in
+    generation 4. What the consumer knows of where each starts, before and after."""
+
+    async def run() -> tuple[Any, ...]:
+        app = plain_app()
+        app.consumer_generation_id = 4
+        consumer = consumer_of(app, cls, on_revoked=True)
+        consumer.source_topic = "articles"
+        thread = SeekingThread({ARTICLES: 86, NEVER_COMMITTED: None}, {NEVER_COMMITTED: 3})
+        consumer._thread = thread
+        consumer._committed_offset[ARTICLES] = 86
+        await consumer.on_partitions_revoked({ARTICLES})
+        before = consumer._committed_offset.get(ARTICLES)
+        await consumer.perform_seek()
+        after = {tp: consumer._committed_offset.get(tp) for tp in (ARTICLES, NEVER_COMMITTED)}
+        sought = (sought_committed(consumer, 4), sought_committed(consumer, 5))
+        return before, after, thread.sought, sought
+
+    return asyncio.run(run())
+
+
+def test_plain_faust_knows_no_start_between_a_revoke_and_its_seek() -> None:
+    # and a partition never committed has none after it, nor is it sought anywhere
+    before, after, sought, _ = seek_after_a_rebalance(faust_aiokafka.Consumer)
+    assert before is None
+    assert after == {ARTICLES: 86, NEVER_COMMITTED: None}
+    assert sought == {ARTICLES: 86}
+
+
+def test_with_the_fix_the_seek_says_its_generation_and_starts_every_partition() -> None:
+    before, after, sought, generations = seek_after_a_rebalance(ReadCommittedConsumer)
+    assert before is None  # the agent admits nothing of generation 4 until the seek
+    assert after == {ARTICLES: 86, NEVER_COMMITTED: 3}
+    assert sought == {ARTICLES: 86, NEVER_COMMITTED: 3}
+    assert generations == (True, False)
+
+
+def test_a_consumer_without_the_fix_never_counts_as_sought() -> None:
+    assert not sought_committed(SimpleNamespace(), 4)
+
+
+class BufferedFetcher:
+    """Stands in for aiokafka's consumer and fetcher holding records of two
+    partitions: hands them out as aiokafka's ``fetched_records`` picks them."""
+
+    _closed = False
+
+    def __init__(self) -> None:
+        self._fetcher = self
+        self._subscriptions = SimpleNamespace(fetch_context=contextlib.nullcontext)
+        self._records = {ARTICLES: ["a"], NEVER_COMMITTED: ["b"]}
+
+    async def fetched_records(self, partitions: Any, timeout: Any = None, **_: Any) -> Any:
+        # aiokafka's test, as in Fetcher.fetched_records
+        picked = [tp for tp in self._records if not (partitions and tp not in partitions)]
+        return {tp: self._records[tp] for tp in picked}
+
+
+def fetch_with_none_active(cls: type) -> Any:
+    """What a fetch hands out once a rebalance has paused every partition."""
+    thread = consumer_of(plain_app(), cls)._new_consumer_thread()
+    thread.consumer.flow_active = True
+    return asyncio.run(thread._fetch_records(BufferedFetcher(), set(), timeout=0))
+
+
+def test_plain_faust_fetch_hands_out_paused_partitions_when_none_is_active() -> None:
+    import inspect
+
+    from aiokafka.consumer.fetcher import Fetcher
+
+    assert "if partitions and tp not in partitions" in inspect.getsource(Fetcher.fetched_records)
+    assert fetch_with_none_active(faust_aiokafka.Consumer) == {
+        ARTICLES: ["a"],
+        NEVER_COMMITTED: ["b"],
+    }
+
+
+def test_with_the_fix_a_fetch_with_none_active_hands_out_nothing() -> None:
+    assert fetch_with_none_active(ReadCommittedConsumer) == {}
+    assert not OnlyThese(set()).tps
