@@ -73,6 +73,7 @@ _OPENERS = word_set(
     "besides no not just only once because how why with without about against among like "
     "unlike given"
 )
+_DROPPED_IN_FRONT = _LEAD_INS | _OPENERS | {","}
 # Quantifiers that point at nobody in particular ("Some say", "Many believe").
 _QUANTIFIERS = word_set("some several many most others all both few each everyone everybody")
 # Verbs that end the phrase naming a party ("ISIS has captured …", "Analysts say …").
@@ -100,7 +101,7 @@ def party_name(span_text: str) -> str | None:
     resolved by the caller).
     """
     words = span_text[:_SPAN_CHARS].replace(",", " , ").split()
-    while words and _bare(words[0]) in _LEAD_INS | _OPENERS | {","}:
+    while words and _bare(words[0]) in _DROPPED_IN_FRONT:
         words.pop(0)  # "by, Voice of America", "according to Reuters", "However, …"
     head = " ".join(words).split(" , ")[0].strip(" ,\t\n\"'\u201c\u201d\u2018\u2019()")
     kept: list[str] = []
@@ -133,15 +134,14 @@ def _ends_phrase(previous: str, token: str) -> bool:
     "Analysts say"), and at a lower-case participle right after a name ("ISIS released
     images", "Mrs. Clinton facing"; "the alleged gunman" and "Israel's ruling party" go
     on, their participle following a determiner or a possessive)."""
-    bare = _bare(token)
+    bare, before = _bare(token), _bare(previous)
     if bare in _PHRASE_BREAKS or bare in _VERB_BREAKS:
         return True
     if bare == "of":
         return previous.islower()
-    if _bare(previous) in _ANONYMOUS and token.islower() and not _names_a_body(bare):
+    if before in _ANONYMOUS and token.islower() and not _names_a_body(bare):
         return True  # "Jordanian officials cast doubt", "officials familiar with"
     participle = token.islower() and len(bare) > 4 and bare.endswith(("ed", "ing"))
-    before = _bare(previous)
     return (
         participle
         and before not in _DETERMINER_END | _QUANTIFIERS
