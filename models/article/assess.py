@@ -104,7 +104,7 @@ def assess_batch(
         signals = [item.signals for item in evidence]
         supported = [item.has_evidence() for item in evidence]
     else:
-        signals = [extract_signals(text) for text in scored_texts]
+        signals = [extract_signals(text, headline=False) for text in scored_texts]
         v1 = model.score_batch(signals)
         contested, refutation = v1.contested, v1.denial
         reasons = [[] for _ in signals]

@@ -47,7 +47,7 @@ def document_lede(doc: Document) -> str:
 
 def as_signals(doc: Document) -> ArticleSignals:
     """The signals of a document, extracting them only if the caller has not already."""
-    return doc if isinstance(doc, ArticleSignals) else extract_signals(doc)
+    return doc if isinstance(doc, ArticleSignals) else extract_signals(doc, headline=False)
 
 
 def signal_row(signals: ArticleSignals) -> list[float]:

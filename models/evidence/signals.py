@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from models.evidence.headline import headline_cues
 from models.evidence.lexicon import (
     CATEGORIES,
     CUE_PATTERN,
@@ -63,11 +64,33 @@ def _cue_matches(text: str) -> Iterator[re.Match[str]]:
     return CUE_PATTERN.finditer(text)
 
 
-def extract_signals(text: str) -> ArticleSignals:
+def _add_headline_cues(
+    text: str, starts: list[int], cues: list[Cue], counts: dict[str, int]
+) -> None:
+    """Insert the headline cues no lexicon cue overlaps into ``cues`` (kept in text
+    order and within :data:`MAX_CUES`) and count them."""
+    found = headline_cues(text, starts)
+    if not found:
+        return
+    fresh = [
+        cue for cue in found
+        if not any(cue.start < other.end and other.start < cue.end for other in cues)
+    ]
+    for cue in fresh:
+        counts[cue.category] += 1
+    cues.extend(fresh)
+    cues.sort(key=lambda cue: cue.start)
+    del cues[MAX_CUES:]
+
+
+def extract_signals(text: str, headline: bool = True) -> ArticleSignals:
     """Find every cue in ``text`` with its category, exact span and sentence index.
 
     Also returns the cue-carrying sentences and the claim ↔ denial pairs. Cue
     lists are capped at :data:`MAX_CUES`; ``counts`` still counts every match.
+    ``headline``: also the headline-style cues of :mod:`models.evidence.headline`
+    ("Report: …", "…: officials", "Macaulay Culkin dead?") where no lexicon cue is
+    (the article model v1, the bench's fixed reference, is scored without them).
     """
     starts = sentence_starts(text)
     counts = dict.fromkeys(CATEGORIES, 0)
@@ -85,6 +108,8 @@ def extract_signals(text: str) -> ArticleSignals:
         if len(cues) < MAX_CUES:
             end = match.end()
             cues.append(Cue(text[start:end], category, start, end, index, negated))
+    if headline:
+        _add_headline_cues(text, starts, cues, counts)
     truncated = sum(counts.values()) + sum(negated_counts.values()) > len(cues)
     carrying = sorted({cue.sentence for cue in cues})
     sentences = []
