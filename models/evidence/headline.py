@@ -149,7 +149,7 @@ def _asks_whether(line: str) -> bool:
     """A headline that asks whether something is so ("Macaulay Culkin dead?", "Was the
     Batmobile stolen?"), not what, why or what will be: the question is the part after
     the last colon or dash, and none of its clauses opens with :data:`_OPEN_QUESTION_WORDS`."""
-    if not line.rstrip(_CLOSING).endswith("?"):
+    if not line.rstrip(_CLOSING).endswith("?") or not any(c.isalnum() for c in line):
         return False
     after = max(
         (line.rfind(separator) + len(separator) for separator in _CLAUSE_SEPARATORS
@@ -201,8 +201,12 @@ def headline_cues(text: str, starts: list[int]) -> list[Cue]:
         found.append(("unverified", 0, len(line)))
     cues = []
     for category, a, b in sorted(found, key=lambda item: item[1]):
-        index = bisect_right(starts, start + a) - 1
-        cues.append(Cue(text[start + a : start + b], category, start + a, start + b, index))
+        # a cue lies in one sentence: the one its last character is in ("Set? Report
+        # claims … Responsible?" asks in its last sentence)
+        index = bisect_right(starts, start + b - 1) - 1
+        a = max(a, starts[index] - start)
+        if text[start + a : start + b].strip():
+            cues.append(Cue(text[start + a : start + b], category, start + a, start + b, index))
     return cues
 
 
