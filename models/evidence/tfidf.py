@@ -23,6 +23,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 KEY_BASE = 1 << 20
 """Token ids are < 2**20, so an n-gram key (n <= 3) fits in an int64."""
 
+MAX_TABLE_CELLS = 1 << 22
+"""Largest lookup table (int32 cells, 16 MiB) :class:`NgramTfidf` builds instead of a
+binary search: the wording block's few hundred masked tokens fit, the hedge model's
+tens of thousands of words do not."""
+
 Entries = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
 
 
@@ -57,6 +62,30 @@ class NgramTfidf:
         # a unigram's key is its token id: its column is one array read, not a search
         self.unigram_column = np.full(len(self.token_id), -1, dtype=np.int64)
         self.unigram_column[self.keys[1][0]] = self.keys[1][1]
+        self._tables = self._lookup_tables()
+
+    def _lookup_tables(self) -> dict[int, tuple[NDArray[np.int32], NDArray[np.int32]]] | None:
+        """For a small vocabulary, the column of every bigram as one array read: a
+        (tokens x tokens) table; and of every trigram: the index of its first two tokens
+        among the trigrams' prefixes (a tokens x tokens table), then a (prefixes x tokens)
+        table. None when a table would pass :data:`MAX_TABLE_CELLS`."""
+        n_tokens = len(self.token_id)
+        bigrams, trigrams = self.keys[2], self.keys[3]
+        prefixes = np.unique(trigrams[0] // KEY_BASE)
+        if max(n_tokens * n_tokens, len(prefixes) * n_tokens) > MAX_TABLE_CELLS:
+            return None
+
+        def flat(keys: NDArray[np.int64]) -> NDArray[np.int64]:
+            return (keys // KEY_BASE) * n_tokens + keys % KEY_BASE
+
+        pair = np.full(n_tokens * n_tokens, -1, dtype=np.int32)
+        pair[flat(bigrams[0])] = bigrams[1]
+        prefix = np.full(n_tokens * n_tokens, -1, dtype=np.int32)
+        prefix[flat(prefixes)] = np.arange(len(prefixes), dtype=np.int32)
+        triple = np.full(len(prefixes) * n_tokens, -1, dtype=np.int32)
+        first_two = prefix[flat(trigrams[0] // KEY_BASE)].astype(np.int64)
+        triple[first_two * n_tokens + trigrams[0] % KEY_BASE] = trigrams[1]
+        return {2: (pair, pair), 3: (prefix, triple)}
 
     @staticmethod
     def supports(vectorizer: TfidfVectorizer) -> bool:
@@ -98,18 +127,31 @@ class NgramTfidf:
                 cols.append(column[hit])
                 continue
             valid = (doc[:m] == doc[n - 1:]) & (tid[:m] >= 0)
-            key = tid[:m].copy()
             for j in range(1, n):
                 valid &= tid[j: j + m] >= 0
-                key = key * KEY_BASE + tid[j: j + m]
+            at = np.flatnonzero(valid)
+            if self._tables is not None:
+                found = self._table_columns(n, tid, at)
+                hit = found >= 0
+                rows.append(doc[at[hit]])
+                cols.append(found[hit].astype(np.int64))
+                continue
+            key = tid[at]
+            for j in range(1, n):
+                key = key * KEY_BASE + tid[at + j]
             pos = np.minimum(np.searchsorted(known, key), len(known) - 1)
-            hit = valid & (known[pos] == key)
-            rows.append(doc[:m][hit])
+            hit = known[pos] == key
+            rows.append(doc[at[hit]])
             cols.append(columns[pos[hit]])
         n_cols = len(self.idf)
         flat = np.concatenate(rows) * n_cols + np.concatenate(cols) if rows else \
             np.zeros(0, dtype=np.int64)
-        cells, counts = np.unique(flat, return_counts=True)
+        if n_docs * n_cols <= MAX_TABLE_CELLS:  # counting beats sorting; the same cells
+            every = np.bincount(flat, minlength=n_docs * n_cols)
+            cells = np.flatnonzero(every)
+            counts = every[cells]
+        else:
+            cells, counts = np.unique(flat, return_counts=True)
         r, c = cells // n_cols, cells % n_cols
         tf = counts.astype(np.float64)
         if self.sublinear_tf:
@@ -118,6 +160,22 @@ class NgramTfidf:
         norms = np.sqrt(np.bincount(r, weights=values * values, minlength=n_docs))
         norms[norms == 0.0] = 1.0
         return r, c, values / norms[r]
+
+    def _table_columns(
+        self, n: int, tid: NDArray[np.int64], at: NDArray[np.int64]
+    ) -> NDArray[np.int32]:
+        """The column of the n-gram starting at each position ``at`` (-1 if none), read
+        from the lookup tables (see :meth:`_lookup_tables`)."""
+        assert self._tables is not None
+        n_tokens = len(self.token_id)
+        first, second = self._tables[n]
+        if n == 2:
+            return first[tid[at] * n_tokens + tid[at + 1]]
+        prefix = first[tid[at] * n_tokens + tid[at + 1]].astype(np.int64)
+        known = prefix >= 0
+        out = np.full(len(at), -1, dtype=np.int32)
+        out[known] = second[prefix[known] * n_tokens + tid[at[known] + 2]]
+        return out
 
     def dense(self, tid: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[np.float64]:
         """:meth:`entries` as a dense (documents, vocabulary) array."""
