@@ -127,6 +127,28 @@ def test_cue_dense_word_salad_stays_exact(words: list[str]) -> None:
     assert_exact_spans(evidence_of(model, " ".join(words)))
 
 
+_SALAD = st.lists(
+    st.sampled_from(
+        ["said", "claimed", "denied", "according to", '"', "\u201c", "\u201d", ",", ".", "the",
+         "IMIS", "officials", "no", "\n\n", "\n", ":", "told", "CNN", "Mr.", "?", " "]
+    ),
+    max_size=120,
+).map(" ".join)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_SALAD, max_size=6))
+def test_a_batch_tags_each_article_as_alone(texts: list[str]) -> None:
+    """extract_many lays a batch's articles end to end for its numpy work: no quotation,
+    sentence or chunk may carry from one article into the next."""
+    tagger = shared_model().evidence.tagger
+    assert tagger.extract_many(texts) == [tagger.extract(text) for text in texts]
+    for text in texts:  # also with an unclosed quotation before it
+        batch = ['He said "no', text, "\u201cYes", text]
+        assert tagger.extract_many(batch)[1] == tagger.extract(text)
+        assert tagger.extract_many(batch)[3] == tagger.extract(text)
+
+
 def test_huge_inputs_are_bounded(model: EvidenceClaimModel) -> None:
     no_breaks = "officials said the claim was denied " * 5_600  # ~200 KB, one sentence
     many = "He said no. " * 16_000  # ~190 KB, 16,000 sentences
