@@ -58,6 +58,9 @@ MAX_TOKENS_PER_CHUNK = 200
 MAX_SENTENCES = 2000
 
 
+EMISSION_BLOCK_TOKENS = 4096  # chunk tokens scored per numpy pass (see _block_emissions)
+
+
 MAX_TYPES = 500_000  # cached word types per tagger (the cache starts again past this)
 
 
@@ -684,8 +687,7 @@ class AttributionTagger:
             [text for text, _ in group], starts, text_off, flags[:, 2], flags[:, 3], flags[:, 4]
         )
         ctx = context_values(chunks, flags[:, 0], inq, np.asarray(flags[:, 2:].any(axis=1)))
-        labels = self.decode(self.emissions({"chunks": chunks, "ids": all_ids, "ctx": ctx}),
-                             chunks)
+        labels = self.decode(self._block_emissions(chunks, all_ids, ctx), chunks)
         # each article's chunks: those whose first token is one of its tokens
         first_tok = chunks.tok[chunks.chunk_start] if len(chunks.tok) else chunks.tok
         chunk_off = np.searchsorted(first_tok, tok_off, side="left")
@@ -704,6 +706,24 @@ class AttributionTagger:
                     "sstarts": group[i][1], "chunks": local}
             out.append((prep, labels[p0:p1]))
         return out
+
+    def _block_emissions(self, chunks: Chunks, ids: np.ndarray, ctx: np.ndarray) -> np.ndarray:
+        """:meth:`emissions` of a batch's chunks, whole chunks of about
+        :data:`EMISSION_BLOCK_TOKENS` tokens at a time: over the whole batch its arrays
+        outgrow the CPU caches and it runs slower than article by article."""
+        bounds = np.append(chunks.chunk_start, len(chunks.tok))
+        parts = []
+        first = 0
+        while first < len(chunks.chunk_len):
+            p0 = int(bounds[first])
+            last = int(np.searchsorted(bounds, p0 + EMISSION_BLOCK_TOKENS, side="right")) - 1
+            last = min(max(last, first + 1), len(chunks.chunk_len))
+            p1 = int(bounds[last])
+            block = Chunks(chunks.tok[p0:p1], chunks.chunk_start[first:last] - p0,
+                           chunks.chunk_len[first:last], chunks.chunk_sentence[first:last])
+            parts.append(self.emissions({"chunks": block, "ids": ids, "ctx": ctx[p0:p1]}))
+            first = last
+        return np.concatenate(parts) if parts else np.zeros((0, self._n_labels))
 
     def emissions(self, prep: dict[str, Any]) -> np.ndarray:
         """(n_chunk_tokens, n_labels) state scores = crfsuite's sum of active feature weights."""
