@@ -149,6 +149,22 @@ def test_a_batch_tags_each_article_as_alone(texts: list[str]) -> None:
         assert tagger.extract_many(batch)[3] == tagger.extract(text)
 
 
+def test_emissions_in_blocks_are_those_of_the_whole_batch(
+    model: EvidenceClaimModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import models.evidence.attribution as attribution
+
+    [seed_file] = sorted(SEED.glob("*.txt"))
+    seed = seed_file.read_text(encoding="utf-8")
+    texts = [seed, seed[: len(seed) // 3], "", "He said no.", seed]
+    tagger = model.evidence.tagger
+    whole = tagger.extract_many(texts)
+    for size in (1, 7, 150):  # a block always takes whole chunks, at least one
+        monkeypatch.setattr(attribution, "EMISSION_BLOCK_TOKENS", size)
+        assert tagger.extract_many(texts) == whole
+    assert whole == [tagger.extract(text) for text in texts]
+
+
 def test_huge_inputs_are_bounded(model: EvidenceClaimModel) -> None:
     no_breaks = "officials said the claim was denied " * 5_600  # ~200 KB, one sentence
     many = "He said no. " * 16_000  # ~190 KB, 16,000 sentences
