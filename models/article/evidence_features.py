@@ -28,7 +28,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from models.article.wording import MAX_WORDING_CHARS, MaskedWording, masked
+from models.article.wording import (
+    MAX_WORDING_CHARS,
+    TAGGER_TOKENS,
+    WORD_TOKENS,
+    MaskedWording,
+    masked,
+)
 from models.evidence.evidence import ArticleEvidence
 from models.evidence.lexicon import CATEGORIES, V1_CATEGORIES
 
@@ -187,6 +193,7 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
         wording_ngrams: int = 2,
         wording_chars: int = MAX_WORDING_CHARS,
         drop_neutral: bool = False,
+        wording_tokens: str = TAGGER_TOKENS,
     ) -> None:
         self.min_cue_articles = min_cue_articles
         self.max_cue_words = max_cue_words
@@ -196,6 +203,7 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
         self.wording_ngrams = wording_ngrams
         self.wording_chars = wording_chars
         self.drop_neutral = drop_neutral
+        self.wording_tokens = wording_tokens
 
     def fit(self, X: Sequence[ArticleEvidence], y: Any = None) -> EvidenceFeatures:
         documents = Counter(word for evidence in X for word in cue_words(evidence))
@@ -219,7 +227,11 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
 
     def _masked(self, X: Sequence[ArticleEvidence]) -> list[str]:
         keep = frozenset(self.wording_keep)
-        return [masked(evidence.text, keep, self._wording_chars()) for evidence in X]
+        kind, limit = self._wording_tokens(), self._wording_chars()
+        return [masked(evidence.text, keep, limit, kind) for evidence in X]
+
+    def _wording_tokens(self) -> str:
+        return str(getattr(self, "wording_tokens", WORD_TOKENS))  # older artifacts: words
 
     def _wording_chars(self) -> int:
         return int(getattr(self, "wording_chars", MAX_WORDING_CHARS))  # older artifacts
@@ -250,7 +262,7 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
             return np.zeros((len(X), 0), dtype=np.float64)
         fast = self._fast_wording(wording)
         if fast is not None:
-            return fast.rows([evidence.text for evidence in X])
+            return fast.rows([e.text for e in X], [e.tokens for e in X])
         return np.asarray(wording.transform(self._masked(X)).toarray(), dtype=np.float64)
 
     def _fast_wording(self, wording: TfidfVectorizer) -> MaskedWording | None:
@@ -259,13 +271,13 @@ class EvidenceFeatures(TransformerMixin, BaseEstimator):
         never persisted (see :meth:`__getstate__`)."""
         fast: MaskedWording | None = self.__dict__.get(_FAST_WORDING)
         keep = frozenset(self.wording_keep)
-        limit = self._wording_chars()
+        limit, kind = self._wording_chars(), self._wording_tokens()
         if fast is None or fast.vectorizer is not wording or fast.keep != keep or (
-            fast.limit != limit
+            fast.limit != limit or fast.tokens != kind
         ):
             if not MaskedWording.supports(wording):
                 return None
-            fast = MaskedWording(keep, wording, limit)
+            fast = MaskedWording(keep, wording, limit, kind)
             self.__dict__[_FAST_WORDING] = fast
         return fast
 

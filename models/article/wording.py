@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from models.evidence.attribution import TOKEN, Tokens
 from models.evidence.tfidf import NgramTfidf, token_lengths
 
 # A word of letters in any script (with one optional apostrophe part: "didn't"), a
@@ -59,11 +60,29 @@ def _masked_token(token: str, keep: frozenset[str]) -> str:
     return low if low in keep else _shape(token)
 
 
-def masked(text: str, keep: frozenset[str], limit: int = MAX_WORDING_CHARS) -> str:
-    """The first ``limit`` characters of ``text`` as space-separated tokens: kept words
-    lower-cased, the rest by shape."""
-    tokens = _TOKEN.findall(text, 0, limit)
-    return " ".join([_masked_token(t, keep) for t in tokens])
+WORD_TOKENS = "words"
+"""Tokens of :data:`_TOKEN` (letters, digit runs, single marks): models before 2.4.0."""
+TAGGER_TOKENS = "tagger"
+"""The attribution tagger's tokens (:data:`models.evidence.attribution.TOKEN`: a
+hyphenated word is one token, a clitic another): from 2.4.0, so an article is
+tokenized once for both (:class:`~models.evidence.attribution.Tokens`)."""
+
+
+def head_tokens(text: str, limit: int, kind: str = WORD_TOKENS) -> list[str]:
+    """The tokens of ``kind`` in the first ``limit`` characters of ``text``."""
+    if kind == TAGGER_TOKENS:
+        return TOKEN.findall(text, 0, limit)
+    if kind != WORD_TOKENS:
+        raise ValueError(f"unknown wording tokens {kind!r}")
+    return _TOKEN.findall(text, 0, limit)
+
+
+def masked(
+    text: str, keep: frozenset[str], limit: int = MAX_WORDING_CHARS, tokens: str = WORD_TOKENS
+) -> str:
+    """The first ``limit`` characters of ``text`` as space-separated tokens (of the kind
+    ``tokens``): kept words lower-cased, the rest by shape."""
+    return " ".join([_masked_token(t, keep) for t in head_tokens(text, limit, tokens)])
 
 
 class MaskedWording:
@@ -77,11 +96,14 @@ class MaskedWording:
     """
 
     def __init__(
-        self, keep: frozenset[str], vectorizer: TfidfVectorizer, limit: int = MAX_WORDING_CHARS
+        self, keep: frozenset[str], vectorizer: TfidfVectorizer, limit: int = MAX_WORDING_CHARS,
+        tokens: str = WORD_TOKENS,
     ) -> None:
+        head_tokens("", 0, tokens)  # a known kind
         self.keep = keep
         self.vectorizer = vectorizer
         self.limit = limit
+        self.tokens = tokens
         self.ngrams = NgramTfidf(vectorizer)
         self._term_id: dict[str, int] = {}  # raw token -> id of its masked form, or -1
 
@@ -110,9 +132,19 @@ class MaskedWording:
             if token not in cache:
                 cache[token] = ids.get(_masked_token(token, self.keep), -1)
 
-    def rows(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """The wording block of ``texts``: (texts, vocabulary) tf-idf, dense."""
-        found = [_TOKEN.findall(text, 0, self.limit) for text in texts]
+    def rows(
+        self, texts: Sequence[str], read: Sequence[Tokens | None] | None = None
+    ) -> NDArray[np.float64]:
+        """The wording block of ``texts``: (texts, vocabulary) tf-idf, dense. ``read``: each
+        text's tagger tokens, if the tagger has read it (used for tagger-token wording)."""
+        if self.tokens == TAGGER_TOKENS and read is not None:
+            found = [
+                TOKEN.findall(text, 0, self.limit) if tokens is None
+                else tokens.head(text, self.limit)
+                for text, tokens in zip(texts, read, strict=True)
+            ]
+        else:
+            found = [head_tokens(text, self.limit, self.tokens) for text in texts]
         lengths = token_lengths(found)
         tokens = list(itertools.chain.from_iterable(found))
         self._learn(tokens)

@@ -40,6 +40,10 @@ TOKEN = re.compile(
 )
 
 
+TOKEN_LOOKAHEAD = 4
+"""Characters past a token's end that :data:`TOKEN` may look at (a clitic and ``\\b``)."""
+
+
 _PARAGRAPH = re.compile(r"\n[^\S\n]*+\n")
 
 
@@ -93,6 +97,26 @@ def tokenize(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     last = np.cumsum(tok_len)
     visible = _visible_offsets(text)
     return strings, visible[last - tok_len], visible[last - 1] + 1
+
+
+class Tokens(NamedTuple):
+    """The :data:`TOKEN` tokens of a text, as :meth:`AttributionTagger.extract_many` read
+    them: their strings, their end offsets, and how much of the text was read (the
+    tagger caps a text at MAX_SENTENCES sentences)."""
+
+    strings: list[str]
+    ends: np.ndarray
+    read: int
+
+    def head(self, text: str, limit: int) -> list[str]:
+        """``TOKEN.findall(text, 0, limit)``, mostly from these tokens: a token that ends
+        :data:`TOKEN_LOOKAHEAD` characters or more before ``limit`` is matched the same
+        in the cut text; the last few are matched again."""
+        if self.read < min(limit, len(text)):
+            return TOKEN.findall(text, 0, limit)
+        kept = int(np.searchsorted(self.ends, limit - TOKEN_LOOKAHEAD, side="right"))
+        resume = int(self.ends[kept - 1]) if kept else 0
+        return [*self.strings[:kept], *TOKEN.findall(text, resume, limit)]
 
 
 class Span(NamedTuple):
@@ -821,12 +845,15 @@ class AttributionTagger:
         texts: Sequence[str],
         batch: int = 256,
         sentence_starts_of: Sequence[list[int]] | None = None,
+        tokens_out: list[Tokens] | None = None,
     ) -> list[list[Attribution]]:
         """``[self.extract(t) for t in texts]``, identical output, but the Viterbi runs once per
         ``batch`` articles (all their chunks together; its memory is linear in their tokens),
         amortising the per-step overhead, and
         the group's new word types are scored together. ``sentence_starts_of``: each text's
-        sentence starts, if the caller has them (see :meth:`prepare`)."""
+        sentence starts, if the caller has them (see :meth:`prepare`). ``tokens_out``: a list
+        that gets each text's :class:`Tokens` (of the text the tagger read, see ``_capped``),
+        for callers that tokenize the same way (the wording block)."""
         out: list[list[Attribution]] = []
         for b0 in range(0, len(texts), batch):
             given = sentence_starts_of
@@ -835,6 +862,11 @@ class AttributionTagger:
                 for i in range(b0, min(b0 + batch, len(texts)))
             ]
             tokens = [tokenize(text) for text, _ in group]
+            if tokens_out is not None:
+                tokens_out.extend(
+                    Tokens(strings, ends, len(text))
+                    for (text, _), (strings, _, ends) in zip(group, tokens, strict=True)
+                )
             ids = self._group_type_ids([strings for strings, _, _ in tokens])
             if all(not (found < 0).any() for found in ids):  # the usual case
                 for i, (prep, labels) in enumerate(self._tag_group(group, tokens, ids)):

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from models.evidence.attribution import Attribution, AttributionTagger
+from models.evidence.attribution import Attribution, AttributionTagger, Tokens
 from models.evidence.hedge import HedgeModel
 from models.evidence.pairs import CLAIM_SIDE, DENIAL_SIDE, ContestedPair, content_words
 from models.evidence.parties import is_named, party_kind, party_name, subject_party
@@ -53,6 +53,7 @@ class ArticleEvidence:
     attributions: list[Attribution]
     parties: list[Party | None]  # per attribution: who its source names, pronouns resolved
     pairs: list[ContestedPair]
+    tokens: Tokens | None = None  # the tagger's tokens (the wording block reads them)
 
     @property
     def n_sentences(self) -> int:
@@ -135,7 +136,8 @@ class EvidenceModels:
             bounds.append(len(sentences))
         probabilities = self.hedge.predict_proba(sentences)
         # one Viterbi per 256 articles, on the cue scan's sentence split
-        tagged = self.tagger.extract_many(texts, sentence_starts_of=starts)
+        tokens: list[Tokens] = []
+        tagged = self.tagger.extract_many(texts, sentence_starts_of=starts, tokens_out=tokens)
         evidence = []
         for i, text in enumerate(texts):
             attributions = refine_kinds(tagged[i][:MAX_ATTRIBUTIONS], signals[i].cues)
@@ -150,6 +152,7 @@ class EvidenceModels:
                     attributions=attributions,
                     parties=parties,
                     pairs=contested_pairs(text, signals[i], attributions, parties),
+                    tokens=tokens[i] if len(tokens) == len(texts) else None,
                 )
             )
         return evidence

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from model_samples import shared_model
 from sklearn.preprocessing import StandardScaler
@@ -25,6 +28,7 @@ from models.article.evidence_model import (
 )
 from models.article.wording import (
     MAX_WORDING_CHARS,
+    TAGGER_TOKENS,
     MaskedWording,
     keep_words,
     masked,
@@ -175,6 +179,50 @@ def test_the_wording_block_reads_only_the_head_of_an_article(model: EvidenceClai
     assert np.array_equal(rows[0], rows[2])
     short = features.wording_rows(model.extract([RUMOUR.format(a="Apple", b="Beats")]))
     assert not np.array_equal(short[0], rows[0])  # the head itself does count
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab1 -\u2010'\u2019sdmlrev\n.\u201c_")), max_size=80),
+    st.integers(min_value=0, max_value=90),
+)
+@example("ab're x", 4)  # cut after "'r": the cut text reads "ab'r", one word
+@example("ab-c", 3)
+def test_the_tagger_tokens_of_a_head_are_those_of_the_cut_text(text: str, limit: int) -> None:
+    """Tokens.head reuses the tagger's tokens of the whole text for its first ``limit``
+    characters: the same tokens as matching the cut text, even where a word, a hyphen
+    or a clitic is cut."""
+    from models.evidence.attribution import TOKEN, Tokens, tokenize
+
+    strings, _, ends = tokenize(text)
+    assert Tokens(strings, ends, len(text)).head(text, limit) == TOKEN.findall(text, 0, limit)
+    capped = text[: len(text) // 2]  # a tagger that read less than the head: matched anew
+    strings, _, ends = tokenize(capped)
+    assert Tokens(strings, ends, len(capped)).head(text, limit) == TOKEN.findall(text, 0, limit)
+
+
+def test_tagger_token_wording_is_the_same_fast_or_slow(model: EvidenceClaimModel) -> None:
+    features = copy.copy(model.features)
+    features.wording_tokens = TAGGER_TOKENS
+    features.__dict__.pop("_fast_wording_cache", None)
+    texts = [RUMOUR.format(a=a, b=b) + " The US-led talks\u2019re on. 3D-printed." * 90
+             for a, b in TOPICS] + ["", "US-led"]
+    evidence = model.extract(texts)
+    assert all(e.tokens is not None for e in evidence)
+    fast = features.wording_rows(evidence)
+    assert isinstance(features.__dict__.get("_fast_wording_cache"), MaskedWording)
+    keep = frozenset(features.wording_keep)
+    masked_texts = [masked(t, keep, features.wording_chars, TAGGER_TOKENS) for t in texts]
+    assert "_Cap" in masked_texts[0].split()  # "US-led" is one token
+    assert features.wording_ is not None
+    assert np.array_equal(fast, features.wording_.transform(masked_texts).toarray())
+    without = [replace(e, tokens=None) for e in evidence]  # evidence made elsewhere
+    assert np.array_equal(features.wording_rows(without), fast)
+    old = copy.copy(model.features)  # an artifact from before: word tokens, as trained
+    old.__dict__.pop("wording_tokens", None)
+    old.__dict__.pop("_fast_wording_cache", None)
+    words = [masked(t, keep, old.wording_chars) for t in texts]
+    assert np.array_equal(old.wording_rows(evidence), features.wording_.transform(words).toarray())
 
 
 def test_dropping_the_neutral_features_leaves_their_columns_out(model: EvidenceClaimModel) -> None:
