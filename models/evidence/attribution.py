@@ -681,11 +681,12 @@ class AttributionTagger:
         group: list[tuple[str, list[int]]],
         tokens: list[tuple[list[str], np.ndarray, np.ndarray]],
         ids: list[np.ndarray],
-    ) -> list[tuple[dict[str, Any], np.ndarray]]:
-        """Each article's prepared form (what :func:`assemble` reads) and chunk labels, with
-        :meth:`_prepared`'s and :meth:`emissions`' numpy work done once for the whole group
-        (the texts laid end to end: sentences, chunks and paragraphs never cross a text's
-        end) and one Viterbi. The same values as article by article; ``ids`` all known."""
+    ) -> list[tuple[np.ndarray, np.ndarray, list[int], list[int], list[int], list[int]]]:
+        """Each article's token starts and ends and labelled runs (the arguments of
+        :func:`assemble_runs` after the text), with :meth:`_prepared`'s, :meth:`emissions`'
+        and :func:`find_runs`' numpy work done once for the whole group (the texts laid end
+        to end: sentences, chunks and paragraphs never cross a text's end) and one Viterbi.
+        The same values as article by article; ``ids`` all known."""
         n_tok = np.asarray([len(strings) for strings, _, _ in tokens], dtype=np.int64)
         tok_off = np.concatenate(([0], np.cumsum(n_tok)))
         text_off = np.concatenate(([0], np.cumsum([len(text) for text, _ in group])))
@@ -716,19 +717,19 @@ class AttributionTagger:
         first_tok = chunks.tok[chunks.chunk_start] if len(chunks.tok) else chunks.tok
         chunk_off = np.searchsorted(first_tok, tok_off, side="left")
         position = np.append(chunks.chunk_start, len(chunks.tok))[chunk_off]
+        # each article's runs: those that start in its chunks, in article terms
+        runs = find_runs(chunks, labels)
+        run_off = np.searchsorted(runs.position, position, side="left").tolist()
+        run_article = np.repeat(np.arange(len(tokens)), np.diff(run_off))
+        roles = runs.role.tolist()
+        sentences = (runs.sentence - sent_off[run_article]).tolist()
+        firsts = (runs.first - tok_off[run_article]).tolist()
+        lasts = (runs.last - tok_off[run_article]).tolist()
         out = []
-        for i, (strings, article_starts, ends) in enumerate(tokens):
-            c0, c1 = int(chunk_off[i]), int(chunk_off[i + 1])
-            p0, p1 = int(position[i]), int(position[i + 1])
-            local = Chunks(
-                chunks.tok[p0:p1] - tok_off[i],
-                chunks.chunk_start[c0:c1] - p0,
-                chunks.chunk_len[c0:c1],
-                chunks.chunk_sentence[c0:c1] - sent_off[i],
-            )
-            prep = {"strings": strings, "starts": article_starts, "ends": ends,
-                    "sstarts": group[i][1], "chunks": local}
-            out.append((prep, labels[p0:p1]))
+        for i, (_, article_starts, ends) in enumerate(tokens):
+            r0, r1 = run_off[i], run_off[i + 1]
+            out.append((article_starts, ends, roles[r0:r1], sentences[r0:r1], firsts[r0:r1],
+                        lasts[r0:r1]))
         return out
 
     def _block_emissions(self, chunks: Chunks, ids: np.ndarray, ctx: np.ndarray) -> np.ndarray:
@@ -869,8 +870,8 @@ class AttributionTagger:
                 )
             ids = self._group_type_ids([strings for strings, _, _ in tokens])
             if all(not (found < 0).any() for found in ids):  # the usual case
-                for i, (prep, labels) in enumerate(self._tag_group(group, tokens, ids)):
-                    out.append(assemble(texts[b0 + i], prep, labels))
+                for i, runs in enumerate(self._tag_group(group, tokens, ids)):
+                    out.append(assemble_runs(texts[b0 + i], *runs))
                 continue
             # the type cache would have restarted: each article scores its own new types
             preps, emits = [], []
@@ -935,23 +936,46 @@ def best_previous(delta: np.ndarray, trans: np.ndarray) -> np.ndarray:
     return best
 
 
+class Runs(NamedTuple):
+    """The labelled runs of some chunks, in order: role (0 source, 1 cue, 2 content),
+    sentence, first and last token; and the chunk position each run starts at."""
+
+    role: np.ndarray
+    sentence: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    position: np.ndarray
+
+
+def find_runs(chunks: Chunks, labels: np.ndarray) -> Runs:
+    """The runs of decoded chunk labels (:func:`label_runs`) with their sentences and
+    article tokens."""
+    runs = label_runs(labels, chunks.chunk_start)
+    chunk_of = np.searchsorted(chunks.chunk_start, runs[:, 1], side="right") - 1
+    return Runs(runs[:, 0], chunks.chunk_sentence[chunk_of], chunks.tok[runs[:, 1]],
+                chunks.tok[runs[:, 2]], runs[:, 1])
+
+
 def assemble(text: str, prep: dict[str, Any], labels: np.ndarray) -> list[Attribution]:
     """Turn decoded chunk labels into attributions (see :meth:`AttributionTagger.extract`)."""
     chunks: Chunks = prep["chunks"]
     if len(chunks.tok) == 0:
         return []
-    starts, ends = prep["starts"], prep["ends"]
-    tok = chunks.tok
-    runs = label_runs(labels, chunks.chunk_start)
-    if len(runs) == 0 or not (runs[:, 0] == 1).any():
+    runs = find_runs(chunks, labels)
+    return assemble_runs(text, prep["starts"], prep["ends"], runs.role.tolist(),
+                         runs.sentence.tolist(), runs.first.tolist(), runs.last.tolist())
+
+
+def assemble_runs(
+    text: str, starts: np.ndarray, ends: np.ndarray, roles: list[int], sentences: list[int],
+    firsts: list[int], lasts: list[int],
+) -> list[Attribution]:
+    """:func:`assemble` from an article's runs (:func:`find_runs`, as lists)."""
+    if 1 not in roles:
         return []
-    chunk_of = np.searchsorted(chunks.chunk_start, runs[:, 1], side="right") - 1
-    run_sent = chunks.chunk_sentence[chunk_of].tolist()
-    run_first = tok[runs[:, 1]].tolist()
-    run_last = tok[runs[:, 2]].tolist()
     # runs per sentence: (role, first article token, last article token)
     by_sent: dict[int, list[tuple[int, int, int]]] = {}
-    for r, sent, a, b in zip(runs[:, 0].tolist(), run_sent, run_first, run_last, strict=True):
+    for r, sent, a, b in zip(roles, sentences, firsts, lasts, strict=True):
         by_sent.setdefault(sent, []).append((r, a, b))
     starts, ends = starts.tolist(), ends.tolist()
 
