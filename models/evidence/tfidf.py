@@ -146,7 +146,9 @@ class NgramTfidf:
         n_cols = len(self.idf)
         flat = np.concatenate(rows) * n_cols + np.concatenate(cols) if rows else \
             np.zeros(0, dtype=np.int64)
-        if n_docs * n_cols <= MAX_TABLE_CELLS:  # counting beats sorting; the same cells
+        # counting the cells beats sorting the entries when there are not many more cells
+        # than entries (the wording block of a batch); the same cells and counts either way
+        if n_docs * n_cols <= min(MAX_TABLE_CELLS, 16 * len(flat)):
             every = np.bincount(flat, minlength=n_docs * n_cols)
             cells = np.flatnonzero(every)
             counts = every[cells]
