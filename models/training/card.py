@@ -172,13 +172,14 @@ def build_card_v2(
     chars = params.get("wording_chars", MAX_WORDING_CHARS)
     wording = (
         f"; wording block: TF-IDF word 1-{params.get('wording_ngrams', 2)}-grams of the "
-        f"first {chars:,} characters of the text with every word but English "
-        "stop words and PolNeAR's attribution cue words masked to its shape "
-        "(models/article/wording.py), so phrasing counts and topic words cannot"
+        f"first {chars:,} characters of the text (the attribution tagger's tokens) with "
+        "every word but English stop words and PolNeAR's attribution cue words masked to "
+        "its shape (models/article/wording.py), so phrasing counts and topic words cannot"
         if params.get("wording") else "; no bag of words of the article"
     )
     card["features"] = (
-        f"evidence: cue rates per sentence by category ({', '.join(CATEGORIES)}; and "
+        f"evidence: cue rates per sentence by category ({', '.join(CATEGORIES)}; the "
+        "lexicon's cues and the headline's (models/evidence/headline.py); and "
         "presence in the first 4 sentences after any breadcrumb line), hedge probabilities "
         "(max, mean, share hedged, in the head), attributions per sentence by kind (claim, "
         "denial, report, statement) and by who the source is (person, organisation, media, "
