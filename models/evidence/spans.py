@@ -50,8 +50,10 @@ class Sentence:
 
 def sentence_starts(text: str) -> list[int]:
     """Start offsets of the sentences of ``text`` (the first is always 0)."""
-    size = len(text)
-    return [0, *(end for end in (m.end() for m in SENTENCE_BREAK.finditer(text)) if end < size)]
+    ends = [0, *[match.end() for match in SENTENCE_BREAK.finditer(text)]]
+    if len(ends) > 1 and ends[-1] >= len(text):  # ends increase: only the last can be the end
+        ends.pop()
+    return ends
 
 
 def sentence_span(text: str, starts: list[int], index: int) -> tuple[int, int]:
