@@ -285,24 +285,8 @@ def quote_state(
     ``straight``/``opening``/``closing`` flag the quote tokens. Straight quotes toggle; curly
     quotes open/close; the state resets at each blank line (paragraph).
     """
-    n = len(starts)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    idx = np.arange(n)
-    cum = np.cumsum(straight) - straight  # straight quotes strictly before each token
-    marks = np.where(opening | closing, idx, -1)
-    last = np.maximum.accumulate(marks) if n else marks
-    last = np.concatenate(([-1], last[:-1]))
-    para_starts = [m.end() for m in _PARAGRAPH.finditer(text)] if "\n" in text else []
-    if para_starts:
-        para = np.searchsorted(np.asarray(para_starts), starts, side="right")
-        para_first = np.searchsorted(para, np.arange(para[-1] + 1), side="left")[para]
-        straight_in = (cum - cum[para_first]) % 2 == 1
-        curly_in = (last >= para_first) & opening[np.maximum(last, 0)]
-    else:
-        straight_in = cum % 2 == 1
-        curly_in = (last >= 0) & opening[np.maximum(last, 0)]
-    return (straight_in | curly_in).astype(np.int64)
+    offsets = np.asarray([0, len(text)], dtype=np.int64)
+    return quote_state_many([text], starts, offsets, straight, opening, closing)
 
 
 _DENIAL = ("deni", "deny", "reject", "refut", "dismiss", "rebut", "disput", "contradict")
