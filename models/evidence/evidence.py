@@ -21,7 +21,7 @@ from models.evidence.hedge import HedgeModel
 from models.evidence.pairs import CLAIM_SIDE, DENIAL_SIDE, ContestedPair, content_words
 from models.evidence.parties import is_named, party_kind, party_name, subject_party
 from models.evidence.signals import ArticleSignals, extract_signals
-from models.evidence.spans import Cue, sentence_span, sentence_starts, sentence_texts
+from models.evidence.spans import Cue, sentence_span, sentence_starts
 
 MAX_HEDGE_SENTENCES = 400  # sentences per article given a hedge probability
 MAX_ATTRIBUTIONS = 200
@@ -129,12 +129,7 @@ class EvidenceModels:
         """The evidence of each text; the hedge model runs once over the whole batch."""
         signals = [extract_signals(text) for text in texts]
         starts = [found.starts for found in signals]
-        sentences: list[str] = []
-        bounds = [0]
-        for text, article_starts in zip(texts, starts, strict=True):
-            sentences.extend(sentence_texts(text, article_starts, MAX_HEDGE_SENTENCES))
-            bounds.append(len(sentences))
-        probabilities = self.hedge.predict_proba(sentences)
+        hedge = self.hedge.predict_proba_of(texts, starts, MAX_HEDGE_SENTENCES)
         # one Viterbi per 256 articles, on the cue scan's sentence split
         tokens: list[Tokens] = []
         tagged = self.tagger.extract_many(texts, sentence_starts_of=starts, tokens_out=tokens)
@@ -147,7 +142,7 @@ class EvidenceModels:
                     text=text,
                     signals=signals[i],
                     starts=starts[i],
-                    hedge=probabilities[bounds[i] : bounds[i + 1]],
+                    hedge=hedge[i],
                     hedge_threshold=self.hedge_threshold,
                     attributions=attributions,
                     parties=parties,

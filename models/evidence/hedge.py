@@ -22,6 +22,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
+from models.evidence.spans import sentence_texts
 from models.evidence.tfidf import Entries, NgramTfidf, token_lengths
 
 MAX_CHARS = 1000
@@ -125,10 +126,31 @@ class _WordTfidfFastPath:
         """The non-zero tf-idf entries of ``docs`` as ``(rows, cols, values)``, sorted by
         row then column: exactly the entries of the vectorizer's ``transform``."""
         findall = self.token_re.findall
-        found = [findall(text.lower()) for text in docs]
+        return self.entries_of([findall(text.lower()) for text in docs])
+
+    def entries_of(self, found: list[list[str]]) -> Entries:
+        """:meth:`entries` of documents given as their tokens."""
         lengths = token_lengths(found)
         tid = self.ngrams.ids(itertools.chain.from_iterable(found), int(lengths.sum()))
         return self.ngrams.entries(tid, lengths)
+
+    def sentence_tokens(self, text: str, starts: list[int], limit: int) -> list[list[str]]:
+        """The tokens of ``prepare(s).lower()`` for each of the first ``limit`` sentences
+        ``s`` of ``text`` (as :func:`~models.evidence.spans.sentence_texts` cuts them),
+        matched in place in the lower-cased text where that gives the same tokens: for
+        word-character tokens (``\\w+``), in a text whose lower-casing keeps every
+        offset, in a sentence short enough that :func:`prepare` cuts nothing (its widest
+        replacement triples a character; none of the characters it replaces or writes is
+        a word character). Other sentences are cut and prepared one by one."""
+        findall = self.token_re.findall
+        lowered = text.lower()
+        in_place = self.token_re.pattern == TOKEN_PATTERN and len(lowered) == len(text)
+        ends = starts[1 : limit + 1] if len(starts) > limit else [*starts[1:], len(text)]
+        return [
+            findall(lowered, start, end) if in_place and end - start <= MAX_CHARS // 3
+            else findall(prepare(text[start:end].rstrip()).lower())
+            for start, end in zip(starts[:limit], ends, strict=True)
+        ]
 
     def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
         """The tf-idf matrix of ``docs``, as the vectorizer's ``transform`` would give."""
@@ -141,8 +163,14 @@ class _WordTfidfFastPath:
                  intercept: float) -> NDArray[np.float64]:
         """``transform(docs) @ coef + intercept`` without building a sparse matrix (a few
         NumPy calls per batch, so a 25-sentence call costs little more than its text)."""
-        r, c, v = self.entries(docs)
-        z = np.bincount(r, weights=v * coef[c], minlength=len(docs))
+        findall = self.token_re.findall
+        return self.decision_of([findall(text.lower()) for text in docs], coef, intercept)
+
+    def decision_of(self, found: list[list[str]], coef: NDArray[np.float64],
+                    intercept: float) -> NDArray[np.float64]:
+        """:meth:`decision` of documents given as their tokens."""
+        r, c, v = self.entries_of(found)
+        z = np.bincount(r, weights=v * coef[c], minlength=len(found))
         return np.asarray(z, dtype=np.float64) + intercept
 
 
@@ -198,6 +226,25 @@ class HedgeModel:
         else:
             z = self.features(sentences) @ self._coef + self._intercept
         return _sigmoid(z)
+
+    def predict_proba_of(
+        self, texts: Sequence[str], starts_of: Sequence[list[int]], limit: int
+    ) -> list[NDArray[np.float64]]:
+        """:meth:`predict_proba` of the first ``limit`` sentences of each text (``starts_of``:
+        their sentence starts), one array per text; on the fast path without cutting the
+        sentences out (:meth:`_WordTfidfFastPath.sentence_tokens`)."""
+        if self._fast is None:
+            sentences = [sentence_texts(t, s, limit) for t, s in zip(texts, starts_of, strict=True)]
+            flat = self.predict_proba(list(itertools.chain.from_iterable(sentences)))
+            counts = [len(found) for found in sentences]
+        else:
+            found = [self._fast.sentence_tokens(t, s, limit)
+                     for t, s in zip(texts, starts_of, strict=True)]
+            counts = [len(tokens) for tokens in found]
+            flat = _sigmoid(self._fast.decision_of(list(itertools.chain.from_iterable(found)),
+                                                   self._coef, self._intercept))
+        bounds = np.cumsum([0, *counts])
+        return [flat[bounds[i] : bounds[i + 1]] for i in range(len(counts))]
 
     def predict(self, sentences: Sequence[str]) -> NDArray[np.int_]:
         """1 where :meth:`predict_proba` reaches ``threshold``, else 0."""

@@ -116,8 +116,10 @@ def party_of(text: str, sentence: Sentence, cue: Cue) -> str | None:
 def content_words(text: str) -> frozenset[str]:
     """The content words of ``text`` as six-letter prefixes, a cheap stem:
     "confronted" and "confrontation" match."""
-    words = (word.lower() for word in WORD.findall(text))
-    return frozenset(word[:6] for word in words if len(word) > 3 and word not in _STOPWORDS)
+    return frozenset({
+        word[:6] for word in map(str.lower, WORD.findall(text))
+        if len(word) > 3 and word not in _STOPWORDS
+    })
 
 
 def _side_cues(cues: list[Cue], categories: frozenset[str]) -> dict[int, list[Cue]]:

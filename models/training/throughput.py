@@ -50,7 +50,7 @@ PROFILE_PARTS: tuple[tuple[str, str, str], ...] = (
     ("attribution tagger (tokens, features, Viterbi)", "models/evidence/attribution.py",
      "extract_many"),
     ("  of which Viterbi decoding", "models/evidence/attribution.py", "decode"),
-    ("hedge model (every sentence)", "models/evidence/hedge.py", "predict_proba"),
+    ("hedge model (every sentence)", "models/evidence/hedge.py", "predict_proba_of"),
     ("parties", "models/evidence/evidence.py", "resolve_parties"),
     ("claim / denial pairs", "models/evidence/evidence.py", "contested_pairs"),
     ("evidence features + wording block", "models/article/evidence_model.py", "feature_matrix"),

@@ -165,6 +165,46 @@ def test_emissions_in_blocks_are_those_of_the_whole_batch(
     assert whole == [tagger.extract(text) for text in texts]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(
+                ["It", "may", "be", "said", "\u2019s", "\u201cno\u201d", "\u2014", "well-known",
+                 "\u0130stanbul", "caf\u00e9", "x" * 40, ".", "?", "\n\n", "\u00a0", "some"]
+            ),
+            max_size=60,
+        ).map(" ".join),
+        max_size=4,
+    ),
+    st.integers(min_value=1, max_value=8),
+)
+def test_hedge_probabilities_read_in_place_are_those_of_the_cut_sentences(
+    texts: list[str], limit: int
+) -> None:
+    """predict_proba_of matches tokens in the article where that is exact (short sentences,
+    offsets kept by lower-casing) and cuts the others out: the same probabilities as
+    predict_proba of sentence_texts, bit for bit."""
+    hedge = shared_model().evidence.hedge
+    starts = [sentence_starts(text) for text in texts]
+    got = hedge.predict_proba_of(texts, starts, limit)
+    for text, article_starts, probabilities in zip(texts, starts, got, strict=True):
+        expected = hedge.predict_proba(sentence_texts(text, article_starts, limit))
+        assert np.array_equal(probabilities, expected)
+
+
+def test_hedge_in_place_covers_long_sentences_and_changed_lengths() -> None:
+    hedge = shared_model().evidence.hedge
+    long = "Some say it is \u2014 reportedly \u2014 true" + " and more" * 130 + " maybe."
+    texts = [long + " It may be so.", "\u0130stanbul officials said it may be true. No."]
+    starts = [sentence_starts(text) for text in texts]
+    assert len(long) > 1000 and len("\u0130".lower()) == 2  # both leave the in-place path
+    got = hedge.predict_proba_of(texts, starts, 400)
+    for text, article_starts, probabilities in zip(texts, starts, got, strict=True):
+        assert np.array_equal(probabilities, hedge.predict_proba(
+            sentence_texts(text, article_starts, 400)))
+
+
 def test_huge_inputs_are_bounded(model: EvidenceClaimModel) -> None:
     no_breaks = "officials said the claim was denied " * 5_600  # ~200 KB, one sentence
     many = "He said no. " * 16_000  # ~190 KB, 16,000 sentences
