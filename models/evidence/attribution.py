@@ -640,14 +640,8 @@ class AttributionTagger:
                     break
         sent = np.searchsorted(np.asarray(sstarts), starts, side="right") - 1
         flags = self._flags[ids]
-        n_sent = len(sstarts)
-        if self.filter_sentences:
-            keep = np.bincount(sent[flags[:, 1]], minlength=n_sent) > 0
-        else:
-            keep = np.ones(n_sent, dtype=bool)
-        chunks = make_chunks(sent, keep)
         inq = quote_state(text, starts, flags[:, 2], flags[:, 3], flags[:, 4])
-        ctx = context_values(chunks, flags[:, 0], inq, np.asarray(flags[:, 2:].any(axis=1)))
+        chunks, ctx = self._chunks_and_context(sent, len(sstarts), flags, inq)
         return {
             "strings": strings,
             "starts": starts,
@@ -659,6 +653,19 @@ class AttributionTagger:
             "ctx": ctx,
             "inq": inq,
         }
+
+    def _chunks_and_context(
+        self, sent: np.ndarray, n_sent: int, flags: np.ndarray, inq: np.ndarray
+    ) -> tuple[Chunks, np.ndarray]:
+        """The chunks of the sentences worth tagging (those with a candidate cue word, when
+        ``filter_sentences``) and their tokens' context values."""
+        if self.filter_sentences:
+            keep = np.bincount(sent[flags[:, 1]], minlength=n_sent) > 0
+        else:
+            keep = np.ones(n_sent, dtype=bool)
+        chunks = make_chunks(sent, keep)
+        quote = np.asarray(flags[:, 2:].any(axis=1))
+        return chunks, context_values(chunks, flags[:, 0], inq, quote)
 
     def _tag_group(
         self,
@@ -687,15 +694,10 @@ class AttributionTagger:
         )
         sent = np.searchsorted(sstarts, starts, side="right") - 1
         flags = self._flags[all_ids]
-        if self.filter_sentences:
-            keep = np.bincount(sent[flags[:, 1]], minlength=int(sent_off[-1])) > 0
-        else:
-            keep = np.ones(int(sent_off[-1]), dtype=bool)
-        chunks = make_chunks(sent, keep)
         inq = quote_state_many(
             [text for text, _ in group], starts, text_off, flags[:, 2], flags[:, 3], flags[:, 4]
         )
-        ctx = context_values(chunks, flags[:, 0], inq, np.asarray(flags[:, 2:].any(axis=1)))
+        chunks, ctx = self._chunks_and_context(sent, int(sent_off[-1]), flags, inq)
         labels = self.decode(self._block_emissions(chunks, all_ids, ctx), chunks)
         # each article's chunks: those whose first token is one of its tokens
         first_tok = chunks.tok[chunks.chunk_start] if len(chunks.tok) else chunks.tok
