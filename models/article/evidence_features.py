@@ -36,6 +36,7 @@ from models.article.wording import (
     masked,
 )
 from models.evidence.evidence import ArticleEvidence
+from models.evidence.headline import is_navigation_line
 from models.evidence.lexicon import CATEGORIES, V1_CATEGORIES
 
 HEAD_SENTENCES = 4
@@ -85,12 +86,6 @@ NEUTRAL_FEATURES: tuple[str, ...] = (
 )
 
 
-# What separates the parts of a site's navigation line ("Iraq News - Local News -
-# Baghdadpost"); a first line with two of them and no sentence end is not the headline.
-_NAVIGATION_SEPARATORS = (" - ", " | ", " \u203a ", " \u00bb ", " > ", " / ", " \u2013 ")
-_NAVIGATION_MAX_CHARS = 120
-
-
 def head_start(evidence: ArticleEvidence) -> int:
     """The sentence the head of an article starts at: 1 when its first sentence is a
     navigation line (breadcrumb) rather than the headline, else 0. Scraped articles
@@ -98,11 +93,8 @@ def head_start(evidence: ArticleEvidence) -> int:
     lede's last sentence out of the head and moved the seed's score by 0.05."""
     if evidence.n_sentences < 2:
         return 0
-    first = evidence.text[evidence.starts[0] : evidence.starts[1]].strip()
-    if len(first) > _NAVIGATION_MAX_CHARS or first[-1:] in (".", "!", "?", '"', "\u201d"):
-        return 0
-    separators = sum(first.count(separator) for separator in _NAVIGATION_SEPARATORS)
-    return 1 if separators >= 2 else 0
+    first = evidence.text[evidence.starts[0] : evidence.starts[1]]
+    return 1 if is_navigation_line(first) else 0
 
 
 def base_row(evidence: ArticleEvidence) -> list[float]:

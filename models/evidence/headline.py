@@ -210,10 +210,15 @@ def headline_cues(text: str, starts: list[int]) -> list[Cue]:
     return cues
 
 
+_PUNCTUATION = ",;:\"'\u201c\u201d\u2018\u2019()[]?!"
+
+
 def _word_offsets(line: str) -> list[tuple[int, str]]:
+    """Each word of ``line`` without the punctuation around it, and where it starts."""
     out, at = [], 0
     for word in line.split():
         at = line.index(word, at)
-        out.append((at, word.strip(",;:\"'\u201c\u201d\u2018\u2019()[]?!")))
+        lead = len(word) - len(word.lstrip(_PUNCTUATION))
+        out.append((at + lead, word.strip(_PUNCTUATION)))
         at += len(word)
     return out

@@ -36,6 +36,7 @@ def cues(text: str) -> list[tuple[str, str]]:
         ("Vice Media Chief Said to Pay $300,000 for Dinner",
          [("hedged_attribution", "Said to")]),
         ("James Foley Apparently Executed by ISIS", [("unverified", "Apparently")]),
+        ("James Foley (apparently) executed", [("unverified", "apparently")]),
         ("ISIS Appears To Behead American Photojournalist", [("unverified", "Appears To")]),
         ("Macaulay Culkin Dead?", [("unverified", "Macaulay Culkin Dead?")]),
         ("CNN audio: Is this the moment Michael Brown was shot?",
