@@ -10,7 +10,8 @@ navigation line if there is one) and gives them the lexicon's categories:
 * ``secondhand``: the headline is credited to a report ("Report: …", "…: report",
   "… - report", "… (report)", "…: Iraqi, Kurdish media reports");
 * ``hedged_attribution``: credited to a source ("Police: …", "…: attorney",
-  "…, U.S. official says"), or "said to" without its verb ("Apple said to plan …");
+  "…, U.S. official says"), or "said to" / "said" without their verb ("Apple said to
+  plan …", "Fighter said abducted by …");
 * ``unverified``: the headline asks ("ISIS leader dead?") or hedges ("apparently",
   "possibly").
 
@@ -36,7 +37,8 @@ SOURCE_WORDS = word_set(
     "source sources official officials police attorney attorneys lawyer lawyers analyst "
     "analysts expert experts witness witnesses insider insiders media intel intelligence "
     "spokesman spokeswoman spokesperson investigators prosecutors authorities monitor "
-    "government ministry"
+    "government ministry family relatives aide aides pentagon kremlin military army "
+    "doctors scientists researchers activists rebels residents"
 )
 SAYS_WORDS = word_set("says say")
 HEDGE_WORDS = word_set("apparently possibly probably seemingly")
@@ -58,7 +60,6 @@ _CLOSING = "\"'\u201d\u2019)]!*"  # what may follow a headline's last word
 # comma only before "<source> says".
 _CREDIT_SEPARATORS = (": ", " - ", " -- ", " \u2013 ", " \u2014 ", " (", " [")
 _SAYS_SEPARATORS = (*_CREDIT_SEPARATORS, ", ")
-SPEAKER_WORDS = SOURCE_WORDS | word_set("family")
 
 
 def is_navigation_line(line: str) -> bool:
@@ -140,9 +141,16 @@ def _credit(line: str) -> tuple[str, int, int] | None:
     tail = _tail(line, _SAYS_SEPARATORS)
     if tail is not None:
         start, end, words = tail
-        if len(words) >= 2 and words[-1] in SAYS_WORDS and words[-2] in SPEAKER_WORDS:
+        if len(words) >= 2 and words[-1] in SAYS_WORDS and words[-2] in SOURCE_WORDS:
             return "hedged_attribution", start, end
     return None
+
+
+def is_question(cue: Cue) -> bool:
+    """A headline's question cue ("Are rumors of the Apple Watch true?"): it stands for the
+    sentence's form, not for words in it, so a lexicon cue inside it ("rumors") does not
+    make it a double count (the only headline cue whose span ends with its "?")."""
+    return cue.text.rstrip(_CLOSING).endswith("?")
 
 
 def _asks_whether(line: str) -> bool:
@@ -197,6 +205,9 @@ def headline_cues(text: str, starts: list[int]) -> list[Cue]:
         elif (lowered in APPEAR_WORDS and number + 1 < len(words)
               and words[number + 1][1].lower() == "to"):
             found.append(("unverified", offset, words[number + 1][0] + 2))
+        elif (lowered == "said" and 0 < number < len(words) - 1
+              and _is_participle(words[number + 1][1])):
+            found.append(("hedged_attribution", offset, offset + 4))  # "said abducted"
     if _asks_whether(line):
         found.append(("unverified", 0, len(line)))
     cues = []
@@ -211,6 +222,12 @@ def headline_cues(text: str, starts: list[int]) -> list[Cue]:
 
 
 _PUNCTUATION = ",;:\"'\u201c\u201d\u2018\u2019()[]?!"
+
+
+def _is_participle(word: str) -> bool:
+    """A regular past participle ("abducted", "identified"): headlinese "X said killed"
+    is "X is said to have been killed"."""
+    return len(word) > 4 and word.isalpha() and word.lower().endswith("ed")
 
 
 def _word_offsets(line: str) -> list[tuple[int, str]]:

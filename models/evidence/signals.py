@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from models.evidence.headline import headline_cues
+from models.evidence.headline import headline_cues, is_question
 from models.evidence.lexicon import (
     CATEGORIES,
     CUE_PATTERN,
@@ -68,13 +68,15 @@ def _add_headline_cues(
     text: str, starts: list[int], cues: list[Cue], counts: dict[str, int]
 ) -> None:
     """Insert the headline cues no lexicon cue overlaps into ``cues`` (kept in text
-    order and within :data:`MAX_CUES`) and count them."""
+    order and within :data:`MAX_CUES`) and count them. A question is kept whatever lies
+    inside it (:func:`~models.evidence.headline.is_question`)."""
     found = headline_cues(text, starts)
     if not found:
         return
     fresh = [
         cue for cue in found
-        if not any(cue.start < other.end and other.start < cue.end for other in cues)
+        if is_question(cue)
+        or not any(cue.start < other.end and other.start < cue.end for other in cues)
     ]
     for cue in fresh:
         counts[cue.category] += 1
