@@ -22,8 +22,8 @@ its label and its group, by when it was labelled:
   2.4.0, before anything was scored on them: the honest estimate for 2.4.0. Its figure
   was then read (as a whole, no headline looked at) to compare two variants of 2.4.0;
 * ``check2``: 150 more (of the headlines in none of the groups above), labelled after
-  the headline cues of 2.4.1 were written from ``rules`` and ``tuned`` alone and before
-  anything was scored on them: the honest estimate from 2.4.1 on.
+  the headline cues added since 2.4.0 were written from ``rules`` and ``tuned`` alone
+  and before anything was scored on them: the honest estimate from then on.
 
 Each headline is scored alone, as ``claimwatch score`` scores a text, and the score
 ranks it (no evidence gate: the gate decides flags, the score ranks). ``--no-headline-cues``
