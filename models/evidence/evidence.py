@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from models.evidence.attribution import Attribution, AttributionTagger, Tokens
+from models.evidence.attribution import Attribution, AttributionTagger, Span, Tokens
 from models.evidence.hedge import HedgeModel
 from models.evidence.pairs import CLAIM_SIDE, DENIAL_SIDE, ContestedPair, content_words
-from models.evidence.parties import is_named, party_kind, party_name, subject_party
+from models.evidence.parties import is_named, party_kind, party_name, subject_party, subject_span
 from models.evidence.signals import ArticleSignals, extract_signals
 from models.evidence.spans import Cue, sentence_span, sentence_starts
 
@@ -137,6 +137,7 @@ class EvidenceModels:
         for i, text in enumerate(texts):
             attributions = refine_kinds(tagged[i][:MAX_ATTRIBUTIONS], signals[i].cues)
             parties = resolve_parties(text, starts[i], attributions)
+            pairs = contested_pairs(text, signals[i], attributions, parties)
             evidence.append(
                 ArticleEvidence(
                     text=text,
@@ -144,13 +145,34 @@ class EvidenceModels:
                     starts=starts[i],
                     hedge=hedge[i],
                     hedge_threshold=self.hedge_threshold,
-                    attributions=attributions,
+                    attributions=with_subject_sources(text, starts[i], attributions),
                     parties=parties,
-                    pairs=contested_pairs(text, signals[i], attributions, parties),
+                    pairs=pairs,
                     tokens=tokens[i] if len(tokens) == len(texts) else None,
                 )
             )
         return evidence
+
+
+def with_subject_sources(
+    text: str, starts: list[int], attributions: list[Attribution]
+) -> list[Attribution]:
+    """The attributions, each one the tagger left without a source given the subject of its
+    cue verb as source, where that subject is a party (:func:`subject_span`): "Derek
+    Mitchell, who served as U.S. ambassador to Burma …, said" → "Derek Mitchell". The
+    parties (:func:`resolve_parties`) already read that subject, so the features and
+    pairs are the same with or without this; the record shows whom they read."""
+    out = []
+    for attribution in attributions:
+        cue = attribution.cue
+        if attribution.source is None and cue is not None:
+            start = starts[attribution.sentence] if attribution.sentence < len(starts) else 0
+            found = subject_span(text, start, cue.start)
+            if found is not None:
+                source = Span(text[found[0] : found[1]], *found)
+                attribution = replace(attribution, source=source)
+        out.append(attribution)
+    return out
 
 
 def refine_kinds(attributions: list[Attribution], cues: list[Cue]) -> list[Attribution]:

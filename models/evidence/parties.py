@@ -203,17 +203,38 @@ def is_named(name: str | None) -> bool:
     return name is not None and party_kind(name) not in (None, "pronoun")
 
 
+def _clause_before(text: str, sentence_start: int, cue_start: int) -> tuple[int, str]:
+    """(offset, text) of the clause before a cue: at most ``_SPAN_CHARS`` back, not before
+    the sentence start, and after any closing quote, semicolon or colon in it."""
+    offset = max(sentence_start, cue_start - _SPAN_CHARS)
+    before = text[offset:cue_start]
+    for mark in ("\u201d", '"', ";", ":"):
+        cut = before.rfind(mark)
+        if cut >= 0:
+            offset += cut + 1
+            before = before[cut + 1 :]
+    return offset, before
+
+
 def subject_party(text: str, sentence_start: int, cue_start: int) -> str | None:
     """The party named as the subject of a cue verb, when the tagger gave it no source:
     the head of the clause before the cue ("The US-led coalition fighting against ISIS
     in Syria and Iraq Monday denied" → "US-led coalition"), after any closing quote.
     None for a cue used as a noun ("the claims") or a subject that names nobody."""
-    before = text[max(sentence_start, cue_start - _SPAN_CHARS) : cue_start]
-    for mark in ("\u201d", '"', ";", ":"):
-        cut = before.rfind(mark)
-        if cut >= 0:
-            before = before[cut + 1 :]
+    _, before = _clause_before(text, sentence_start, cue_start)
     words = _words(before)
     if not words or words[-1].lower() in _DETERMINER_END:
         return None
     return party_name(before.strip())
+
+
+def subject_span(text: str, sentence_start: int, cue_start: int) -> tuple[int, int] | None:
+    """Where :func:`subject_party`'s name stands in ``text`` (start, end), or None when
+    there is no such party or its name is not written as one run of the text (a name
+    broken over a line)."""
+    name = subject_party(text, sentence_start, cue_start)
+    if name is None:
+        return None
+    offset, before = _clause_before(text, sentence_start, cue_start)
+    at = before.find(name)
+    return None if at < 0 else (offset + at, offset + at + len(name))

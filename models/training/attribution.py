@@ -35,6 +35,7 @@ from models.evidence.attribution import (
     tokenize,
     type_attributes,
 )
+from models.evidence.evidence import with_subject_sources
 from models.evidence.spans import sentence_starts
 
 Fragments = tuple[tuple[int, int], ...]
@@ -377,16 +378,24 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
 
 
 def evaluate(
-    tagger: AttributionTagger, docs: Sequence[tuple[str, Sequence[GoldAttribution]]]
+    tagger: AttributionTagger,
+    docs: Sequence[tuple[str, Sequence[GoldAttribution]]],
+    subject_sources: bool = True,
 ) -> dict[str, Any]:
     """Dev figures: token P/R/F1 per role; span-overlap P/R of cues and of (distinct) sources;
     share of gold attributions with a same-sentence source whose matched predicted
     attribution (by cue overlap) has an overlapping source, and why the others were not
-    (no predicted cue overlaps theirs, or it has no source, or another one)."""
+    (no predicted cue overlaps theirs, or it has no source, or another one).
+
+    The attributions measured are the records' (``subject_sources``: a cue the tagger left
+    without a source takes its verb's subject, :func:`~models.evidence.evidence.
+    with_subject_sources`); ``same_sentence_source_tagger`` is the same share from the
+    tagger's own sources, and the token figures are the tagger's labels either way."""
     tok_counts = {r: [0, 0, 0] for r in ROLES}  # tp, pred, gold
     cue_c = [0, 0, 0]
     src_c = [0, 0, 0]
     same_sent = [0, 0]  # found, total
+    by_tagger = 0  # found from the tagger's sources alone
     why_not = {"cue_missed": 0, "no_source": 0, "other_source": 0}  # same-sentence, not found
     n_attr = 0
     for text, gold in docs:
@@ -398,7 +407,9 @@ def evaluate(
             tok_counts[name][0] += int(((p_role == r) & (g_role == r)).sum())
             tok_counts[name][1] += int((p_role == r).sum())
             tok_counts[name][2] += int((g_role == r).sum())
-        pred = tagger.extract(text)
+        tagged = tagger.extract(text)
+        sst = sentence_starts(text)
+        pred = with_subject_sources(text, sst, tagged) if subject_sources else tagged
         n_attr += len(pred)
         pcues: list[Fragments] = [((a.cue.start, a.cue.end),) for a in pred if a.cue]
         gcues = [g.cue for g in gold]
@@ -412,7 +423,6 @@ def evaluate(
         src_c[0] += len(ms)
         src_c[1] += len(psrc)
         src_c[2] += len(gsrc)
-        sst = sentence_starts(text)
         gold_to_pred = {g: p for p, g in m}
         for gi, g in enumerate(gold):
             if not g.source:
@@ -424,6 +434,8 @@ def evaluate(
             same_sent[1] += 1
             pi = gold_to_pred.get(gi)
             src = pred[pi].source if pi is not None else None
+            own = tagged[pi].source if pi is not None else None
+            by_tagger += own is not None and _overlap([(own.start, own.end)], g.source) > 0
             if pi is None:
                 why_not["cue_missed"] += 1
             elif src is None:
@@ -436,6 +448,7 @@ def evaluate(
     out["cue_span"] = _prf(*cue_c)
     out["source_span"] = _prf(*src_c)
     out["same_sentence_source"] = same_sent[0] / same_sent[1] if same_sent[1] else 0.0
+    out["same_sentence_source_tagger"] = by_tagger / same_sent[1] if same_sent[1] else 0.0
     out["n_same_sentence"] = same_sent[1]
     out["same_sentence_not_found"] = why_not
     out["n_pred_attributions"] = n_attr

@@ -15,18 +15,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from model_samples import shared_model
 
+from models.article.evidence_features import base_row
 from models.article.evidence_model import EvidenceClaimModel
+from models.evidence import evidence as evidence_module
 from models.evidence.attribution import (
     LABELS,
     MAX_SENTENCES,
     MAX_TOKENS_PER_CHUNK,
     TOKEN,
+    Attribution,
     Chunks,
+    Span,
     tokenize,
 )
-from models.evidence.evidence import MAX_ATTRIBUTIONS, ArticleEvidence
+from models.evidence.evidence import MAX_ATTRIBUTIONS, ArticleEvidence, with_subject_sources
 from models.evidence.hedge import MAX_CHARS, prepare
-from models.evidence.parties import party_kind, party_name, subject_party
+from models.evidence.parties import party_kind, party_name, subject_party, subject_span
 from models.evidence.spans import sentence_span, sentence_starts, sentence_texts
 
 SEED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "seed"
@@ -278,6 +282,64 @@ def test_the_subject_of_a_cue_verb_is_its_party() -> None:
     assert subject_party(text, 0, text.index("denied")) == "US-led coalition"
     noun = "He rejected the claims."
     assert subject_party(noun, 0, noun.index("claims")) is None
+
+
+def test_the_subject_span_is_where_the_subject_stands() -> None:
+    text = (
+        "Turnout fell. Derek Mitchell, who served as U.S. ambassador to Burma from 2012 "
+        "until earlier this year, said Clinton reached out."
+    )
+    found = subject_span(text, text.index("Derek"), text.index(" said") + 1)
+    assert found is not None and text[found[0] : found[1]] == "Derek Mitchell"
+    quoted = "\u201cIt was routine,\u201d Col. Sean Ryan told VOA."
+    found = subject_span(quoted, 0, quoted.index("told"))
+    assert found is not None and quoted[found[0] : found[1]] == "Col. Sean Ryan"
+    for text, cue in (("He rejected the claims.", "claims"), ("On Monday said it.", "said")):
+        assert subject_span(text, 0, text.index(cue)) is None
+
+
+def test_a_cue_without_a_source_takes_its_subject_as_source() -> None:
+    text = "The ministry said nothing. Maria Lopez, the treasurer, denied it. Officials agreed."
+    said, denied = text.index("said"), text.index("denied")
+    starts = sentence_starts(text)
+    agreed = text.index("agreed")
+    given_source = Span("Officials", agreed - 10, agreed - 1)
+    attributions = [
+        Attribution("statement", 0, None, Span("said", said, said + 4), None),
+        Attribution("denial", 1, None, Span("denied", denied, denied + 6), None),
+        Attribution("statement", 2, given_source, Span("agreed", agreed, agreed + 6), None),
+        Attribution("claim", 1, None, None, None),
+    ]
+    out = with_subject_sources(text, starts, attributions)
+    assert [a.source.text if a.source else None for a in out] == [
+        "ministry", "Maria Lopez", "Officials", None,
+    ]
+    for attribution in out:
+        if attribution.source is not None:
+            source = attribution.source
+            assert text[source.start : source.end] == source.text
+    assert [a.cue for a in out] == [a.cue for a in attributions]
+
+
+def test_subject_sources_change_the_record_not_the_features(
+    model: EvidenceClaimModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (
+        "Derek Mitchell, who served as U.S. ambassador to Burma from 2012 until earlier "
+        "this year, said Clinton reached out to McConnell in 2009. The State Department "
+        "denied the account, and Mitchell, who now teaches at a university in Ohio, "
+        "insisted it was accurate."
+    )
+    with_subjects = evidence_of(model, text)
+    monkeypatch.setattr(evidence_module, "with_subject_sources", lambda _t, _s, found: found)
+    without = evidence_of(model, text)
+    assert with_subjects.parties == without.parties
+    assert with_subjects.pairs == without.pairs
+    rows = [base_row(with_subjects), base_row(without)]
+    assert rows[0] == rows[1]
+    sources = [a.source for a in with_subjects.attributions]
+    assert sum(a.source is None for a in without.attributions) > sum(s is None for s in sources)
+    assert any(s is not None and s.text == "Derek Mitchell" for s in sources)
 
 
 def test_a_pronoun_source_takes_the_preceding_named_party(model: EvidenceClaimModel) -> None:
