@@ -7,7 +7,9 @@ Usage::
 
 For each feature set the vectorizer is fitted once per fold (on that fold's training
 part) and the fold matrices are reused for every classifier / C / class-weight setting;
-the split is exactly the one :func:`hedge.cross_validate_hedge` uses, and the metrics
+the split is the one :func:`hedge.cross_validate_hedge` makes over single sentences
+(duplicates grouped; training now groups blocks of articles, compared by
+:mod:`models.training.hedge_blocks`), and the metrics
 come from the same :func:`hedge.summarize_oof`. Speed is measured per feature set with
 the fitted :class:`hedge.HedgeModel` fast path on 20,000 raw news sentences (PolNeAR and
 FakeNewsAMT texts, used for timing and descriptive flag rates only, never for fitting).
