@@ -380,17 +380,16 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
 def evaluate(
     tagger: AttributionTagger,
     docs: Sequence[tuple[str, Sequence[GoldAttribution]]],
-    subject_sources: bool = True,
 ) -> dict[str, Any]:
     """Dev figures: token P/R/F1 per role; span-overlap P/R of cues and of (distinct) sources;
     share of gold attributions with a same-sentence source whose matched predicted
     attribution (by cue overlap) has an overlapping source, and why the others were not
     (no predicted cue overlaps theirs, or it has no source, or another one).
 
-    The attributions measured are the records' (``subject_sources``: a cue the tagger left
-    without a source takes its verb's subject, :func:`~models.evidence.evidence.
-    with_subject_sources`); ``same_sentence_source_tagger`` is the same share from the
-    tagger's own sources, and the token figures are the tagger's labels either way."""
+    The attributions measured are the records' (a cue the tagger left without a source
+    takes its verb's subject, :func:`~models.evidence.evidence.with_subject_sources`);
+    ``same_sentence_source_tagger`` is the same share from the tagger's own sources, and
+    the token figures are the tagger's labels either way."""
     tok_counts = {r: [0, 0, 0] for r in ROLES}  # tp, pred, gold
     cue_c = [0, 0, 0]
     src_c = [0, 0, 0]
@@ -409,7 +408,7 @@ def evaluate(
             tok_counts[name][2] += int((g_role == r).sum())
         tagged = tagger.extract(text)
         sst = sentence_starts(text)
-        pred = with_subject_sources(text, sst, tagged) if subject_sources else tagged
+        pred = with_subject_sources(text, sst, tagged)
         n_attr += len(pred)
         pcues: list[Fragments] = [((a.cue.start, a.cue.end),) for a in pred if a.cue]
         gcues = [g.cue for g in gold]

@@ -261,16 +261,16 @@ def block_groups(duplicates: NDArray[np.int_], rows: int = BLOCK_ROWS) -> NDArra
 def spread_vocabulary(
     prepared: Sequence[str], groups: NDArray[np.int_], params: HedgeParams
 ) -> list[str] | None:
-    """The word n-grams (the vectorizer's own tokens and range) found in at least
+    """The word n-grams (the word vectorizer's own analysis) found in at least
     ``params.min_blocks`` distinct ``groups``, sorted; None when every n-gram is kept.
     An n-gram is in no more groups than any word of it, so a kept bigram's words are
     kept too."""
     if params.min_blocks <= 1 or not params.word_ngrams:
         return None
-    counter = CountVectorizer(
-        ngram_range=params.word_ngrams, lowercase=True, token_pattern=TOKEN_PATTERN,
-        binary=True, dtype=np.int64,
-    )
+    words = _text_branch("word", params.word_ngrams, params)
+    if not isinstance(words, TfidfVectorizer):
+        raise ValueError("min_blocks keeps a vocabulary: it cannot go with hashing")
+    counter = CountVectorizer(analyzer=words.build_analyzer(), binary=True, dtype=np.int64)
     present = counter.fit_transform(prepared)
     group_ids = np.unique(groups, return_inverse=True)[1]
     membership = sparse.csr_matrix(

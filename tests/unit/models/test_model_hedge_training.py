@@ -99,3 +99,8 @@ def test_a_small_file_gets_smaller_blocks_so_every_fold_has_ten() -> None:
     assert block_rows(60) == 1
     assert block_rows(1000) == 20
     assert len(set(block_groups(np.arange(1000), block_rows(1000)).tolist())) >= 50
+
+
+def test_a_spread_vocabulary_needs_a_vocabulary() -> None:
+    with pytest.raises(ValueError, match="hashing"):
+        spread_vocabulary(["a b"], np.array([0]), HedgeParams(min_blocks=2, hashing=True))
