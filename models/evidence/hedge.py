@@ -1,7 +1,8 @@
 """Sentence-level hedge (uncertainty / weasel) model: P(hedged) for every sentence.
 
 Trained by :mod:`models.training.hedge` on the CoNLL-2010 task 1 Wikipedia sentences
-(``../shared/data/wiki-weasel/``): TF-IDF of word 1-2-grams into a logistic regression,
+(``../shared/data/wiki-weasel/``): TF-IDF of word 1-2-grams into a logistic regression
+(L1-penalised since 2.6.0: a few hundred n-grams carry a weight),
 Platt-scaled on out-of-fold scores, with the F1-maximising threshold from
 cross-validation (the model card has the figures). :func:`prepare` brings a raw
 sentence to the form the vectorizer saw in training; each sentence is cut to

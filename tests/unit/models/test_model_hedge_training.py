@@ -104,3 +104,11 @@ def test_a_small_file_gets_smaller_blocks_so_every_fold_has_ten() -> None:
 def test_a_spread_vocabulary_needs_a_vocabulary() -> None:
     with pytest.raises(ValueError, match="hashing"):
         spread_vocabulary(["a b"], np.array([0]), HedgeParams(min_blocks=2, hashing=True))
+
+
+def test_the_l1_model_keeps_few_weights() -> None:
+    texts, labels = _synthetic(200, seed=5)
+    l1 = fit_hedge_pipeline(HedgeParams(l1=True, C=1.0), texts, labels, np.arange(200))
+    l2 = fit_hedge_pipeline(HedgeParams(C=1.0), texts, labels, np.arange(200))
+    weights = [np.count_nonzero(p.named_steps["clf"].coef_) for p in (l1, l2)]
+    assert 0 < weights[0] < weights[1] // 4  # the years and topics get no weight
