@@ -23,6 +23,7 @@ from models.errors import ModelError
 from models.evidence.attribution import AttributionTagger
 from models.evidence.evidence import EvidenceModels
 from models.evidence.hedge import HedgeModel
+from models.evidence.weasel import WeaselFlags
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_NAME = "claimwatch-contested"
@@ -123,6 +124,7 @@ def _content(model: ClaimModel | EvidenceClaimModel) -> dict[str, Any]:
             "terms": terms,
             "threshold": float(hedge.threshold),
             "platt": [float(value) for value in hedge.platt],
+            **({} if hedge.weasel is None else {"weasel": hedge.weasel.stored()}),
         },
         "tagger": model.evidence.tagger,
         **_packed_features(model.features),
@@ -186,6 +188,20 @@ def _with_vocabulary(pipeline: Any, terms: str | None) -> Any:
     return pipeline
 
 
+def _weasel(stored: Any) -> WeaselFlags | None:
+    """The hedge model's weasel flags from the groups the artifact stores (since 2.7.0)."""
+    if stored is None:
+        return None
+    groups = stored.get("groups") if isinstance(stored, dict) else None
+    if not isinstance(groups, dict) or not all(
+        isinstance(name, str) and isinstance(terms, list)
+        and all(isinstance(term, str) for term in terms)
+        for name, terms in groups.items()
+    ):
+        raise ArtifactError("the artifact's weasel groups are not lists of strings")
+    return WeaselFlags(groups, str(stored["token_pattern"]))
+
+
 def _rebuild(
     content: dict[str, Any], card: dict[str, Any], sha256: str
 ) -> ClaimModel | EvidenceClaimModel:
@@ -198,6 +214,7 @@ def _rebuild(
         pipeline=_with_vocabulary(stored["pipeline"], stored.get("terms")),
         threshold=float(stored["threshold"]),
         platt=(float(stored["platt"][0]), float(stored["platt"][1])),
+        weasel=_weasel(stored.get("weasel")),
     )
     tagger = content["tagger"]
     if not isinstance(tagger, AttributionTagger):

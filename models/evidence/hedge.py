@@ -2,9 +2,10 @@
 
 Trained by :mod:`models.training.hedge` on the CoNLL-2010 task 1 Wikipedia sentences
 (``../shared/data/wiki-weasel/``): TF-IDF of word 1-2-grams into a logistic regression
-(L1-penalised since 2.6.0: a few hundred n-grams carry a weight),
-Platt-scaled on out-of-fold scores, with the F1-maximising threshold from
-cross-validation (the model card has the figures). :func:`prepare` brings a raw
+(L1-penalised since 2.6.0: a few hundred n-grams carry a weight; since 2.7.0 also one
+flag per group of weasel words, :mod:`models.evidence.weasel`), Platt-scaled on
+out-of-fold scores, with the F1-maximising threshold from cross-validation (the model
+card has the figures). :func:`prepare` brings a raw
 sentence to the form the vectorizer saw in training; each sentence is cut to
 :data:`MAX_CHARS` characters, so the cost is bounded on any input.
 """
@@ -25,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from models.evidence.spans import sentence_texts
 from models.evidence.tfidf import Entries, NgramTfidf, token_lengths
+from models.evidence.weasel import WeaselFlags
 
 MAX_CHARS = 1000
 """Characters of a sentence that are analysed; the rest is ignored, so cost is bounded."""
@@ -160,16 +162,10 @@ class _WordTfidfFastPath:
         return sparse.csr_matrix((v.astype(self.dtype), c, indptr),
                                  shape=(len(docs), len(self.ngrams.idf)))
 
-    def decision(self, docs: Sequence[str], coef: NDArray[np.float64],
-                 intercept: float) -> NDArray[np.float64]:
-        """``transform(docs) @ coef + intercept`` without building a sparse matrix (a few
-        NumPy calls per batch, so a 25-sentence call costs little more than its text)."""
-        findall = self.token_re.findall
-        return self.decision_of([findall(text.lower()) for text in docs], coef, intercept)
-
     def decision_of(self, found: list[list[str]], coef: NDArray[np.float64],
                     intercept: float) -> NDArray[np.float64]:
-        """:meth:`decision` of documents given as their tokens."""
+        """``transform(docs) @ coef + intercept`` of documents given as their tokens,
+        without building a sparse matrix (a few NumPy calls per batch)."""
         r, c, v = self.entries_of(found)
         z = np.bincount(r, weights=v * coef[c], minlength=len(found))
         return np.asarray(z, dtype=np.float64) + intercept
@@ -181,13 +177,18 @@ class HedgeModel:
 
     ``predict_proba`` returns the calibrated probability that each sentence is hedged /
     uncertain; ``predict`` applies ``threshold`` (the out-of-fold F1-maximising cut).
+    ``weasel`` (since 2.7.0): the weasel-word group flags whose weights are the last
+    columns of the pipeline's classifier, after the vectorizer's; so the pipeline is a
+    container of its two fitted steps, and scores through this class only.
     """
 
     pipeline: Pipeline
     threshold: float
     platt: tuple[float, float] = (1.0, 0.0)
     params: dict[str, Any] = field(default_factory=dict)
+    weasel: WeaselFlags | None = None
     _coef: NDArray[np.float64] = field(init=False, repr=False)
+    _weasel_coef: NDArray[np.float64] = field(init=False, repr=False)
     _intercept: float = field(init=False, repr=False)
 
     _fast: _WordTfidfFastPath | None = field(init=False, repr=False)
@@ -196,36 +197,53 @@ class HedgeModel:
         clf = self.pipeline.named_steps["clf"]
         a, b = self.platt
         # Fold Platt scaling into the linear model: p = sigmoid(a * (w.x + c) + b).
-        self._coef = a * np.asarray(clf.coef_, dtype=np.float64).ravel()
+        coef = a * np.asarray(clf.coef_, dtype=np.float64).ravel()
+        groups = 0 if self.weasel is None else len(self.weasel.names)
+        self._coef, self._weasel_coef = coef[: len(coef) - groups], coef[len(coef) - groups:]
         self._intercept = float(a * clf.intercept_[0] + b)
         vec = self.pipeline.named_steps["features"]
         self._fast = (_WordTfidfFastPath(vec) if _WordTfidfFastPath.supports(vec) else None)
 
     def features(self, sentences: Sequence[str]) -> sparse.csr_matrix:
-        """The sparse feature matrix of ``sentences`` (each :func:`prepare`-d first).
+        """The sparse feature matrix of ``sentences`` (each :func:`prepare`-d first): the
+        vectorizer's columns, then the weasel flags if the model has them.
 
-        Equal to the pipeline's own ``transform`` (a unit check compares them); computed
-        by :class:`_WordTfidfFastPath` when the configuration allows it.
+        Equal to the pipeline's own ``transform`` then the flags' (a unit check compares
+        them); computed by :class:`_WordTfidfFastPath` when the configuration allows it.
         """
         prepared = [prepare(s) for s in sentences]
         if self._fast is not None:
-            return self._fast.transform(prepared)
-        return self.pipeline.named_steps["features"].transform(prepared)
+            words = self._fast.transform(prepared)
+        else:
+            words = self.pipeline.named_steps["features"].transform(prepared)
+        if self.weasel is None:
+            return words
+        return sparse.hstack([words, self.weasel.transform(prepared)], format="csr")
+
+    def _decision_of_tokens(self, found: list[list[str]]) -> NDArray[np.float64]:
+        """The calibrated linear score of sentences given as their tokens (fast path)."""
+        assert self._fast is not None
+        z = self._fast.decision_of(found, self._coef, self._intercept)
+        if self.weasel is not None:
+            z += self.weasel.of_tokens(found) @ self._weasel_coef
+        return z
 
     def predict_proba(self, sentences: Sequence[str]) -> NDArray[np.float64]:
         """Calibrated probability of "hedged" for each raw sentence, shape ``(n,)``.
 
         Bounded: each sentence is cut to :data:`MAX_CHARS` characters before analysis.
         Fast: one sparse mat-vec on the vectorizer output, bypassing the classifier's
-        per-call input validation; equal to the Platt-scaled ``decision_function``.
+        per-call input validation; equal to the Platt-scaled ``decision_function`` of the
+        classifier on :meth:`features`.
         """
         if not sentences:
             return np.zeros(0, dtype=np.float64)
         if self._fast is not None:
-            z = self._fast.decision([prepare(s) for s in sentences], self._coef,
-                                    self._intercept)
+            findall = self._fast.token_re.findall
+            z = self._decision_of_tokens([findall(prepare(s).lower()) for s in sentences])
         else:
-            z = self.features(sentences) @ self._coef + self._intercept
+            z = self.features(sentences) @ np.concatenate([self._coef, self._weasel_coef])
+            z += self._intercept
         return _sigmoid(z)
 
     def predict_proba_of(
@@ -242,8 +260,7 @@ class HedgeModel:
             found = [self._fast.sentence_tokens(t, s, limit)
                      for t, s in zip(texts, starts_of, strict=True)]
             counts = [len(tokens) for tokens in found]
-            flat = _sigmoid(self._fast.decision_of(list(itertools.chain.from_iterable(found)),
-                                                   self._coef, self._intercept))
+            flat = _sigmoid(self._decision_of_tokens(list(itertools.chain.from_iterable(found))))
         bounds = np.cumsum([0, *counts])
         return [flat[bounds[i] : bounds[i + 1]] for i in range(len(counts))]
 

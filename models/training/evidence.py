@@ -3,7 +3,7 @@
 1. **Hedge model**: stratified 5-fold CV on wiki-weasel (duplicates grouped) of the
    chosen configuration (:data:`models.training.hedge.CHOSEN`): out-of-fold F1 of the
    uncertain class, the F1-maximising threshold and the Platt scaling; then a refit
-   on all sentences.
+   on all sentences, whose weasel-group weights the card lists.
 2. **Attribution tagger**: a CRF fitted on PolNeAR ``train`` (first annotator per
    article), measured on ``dev`` (token P/R/F1 per role, span overlap of cues and
    sources, same-sentence source share); the export is checked against crfsuite. A
@@ -23,6 +23,7 @@ from models.errors import ModelError
 from models.evidence.attribution import AttributionTagger
 from models.evidence.evidence import EvidenceModels
 from models.evidence.hedge import HedgeModel
+from models.evidence.weasel import group_weights
 from models.training import attribution as attribution_training
 from models.training import hedge as hedge_training
 from models.training.attribution import GoldAttribution
@@ -89,6 +90,14 @@ def train_hedge(data_dir: Path, seed: int, progress: Progress) -> tuple[HedgeMod
         "cv_metrics": figures,
         "threshold": float(model.threshold),
     }
+    if model.weasel is not None:
+        coef = model.pipeline.named_steps["clf"].coef_
+        section["weasel_groups"] = {
+            "what": "one 0/1 flag per group of weasel words (models/evidence/weasel.py); "
+            "the weight is the refit's, on the tf-idf scale of the word n-grams",
+            "weights": {name: round(weight, 4)
+                        for name, weight in group_weights(model.weasel, coef).items()},
+        }
     return model, section
 
 

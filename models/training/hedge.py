@@ -54,6 +54,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from models.evidence.hedge import TOKEN_PATTERN, HedgeModel, _sigmoid, prepare
+from models.evidence.weasel import WEASEL_GROUPS, WeaselFlags
 
 _PTB_BRACKETS = {
     "-LRB-": "(",
@@ -156,6 +157,7 @@ class HedgeParams:
     max_iter: int = 2000
     min_blocks: int = 1  # vocabulary: word n-grams in at least this many CV groups (blocks)
     l1: bool = False  # logistic regression with an L1 penalty (a sparse model), else L2
+    weasel: bool = False  # one flag per group of models.evidence.weasel.WEASEL_GROUPS too
 
     def label(self) -> str:
         """A short human-readable name for tables."""
@@ -170,6 +172,8 @@ class HedgeParams:
             feats += f"/mindf{self.min_df}"
         if self.min_blocks > 1:
             feats += f"/blocks{self.min_blocks}"
+        if self.weasel:
+            feats += "+weasel"
         cw = "bal" if self.class_weight else "none"
         penalty = " l1" if self.l1 else ""
         return f"{feats} {self.classifier}{penalty} C={self.C:g} cw={cw}"
@@ -289,14 +293,36 @@ def spread_vocabulary(
     return sorted(str(t) for t in terms[spread >= params.min_blocks])
 
 
+def weasel_flags(params: HedgeParams) -> WeaselFlags | None:
+    """The weasel-word group flags ``params`` asks for (word n-grams' tokens), or None."""
+    return WeaselFlags(WEASEL_GROUPS, TOKEN_PATTERN) if params.weasel else None
+
+
 def fit_hedge_pipeline(
     params: HedgeParams, prepared: Sequence[str], labels: NDArray[np.int_],
     groups: NDArray[np.int_],
-) -> Pipeline:
+) -> tuple[Pipeline, WeaselFlags | None]:
     """:func:`build_hedge_pipeline` fitted on :func:`prepare`-d texts, with the vocabulary
-    :func:`spread_vocabulary` keeps over ``groups``."""
+    :func:`spread_vocabulary` keeps over ``groups``, and the weasel flags if ``params``
+    has them: then the classifier is fitted on the vectorizer's columns followed by the
+    flags (:func:`hedge_features`), and the pipeline only holds the two fitted steps."""
     vocabulary = spread_vocabulary(prepared, groups, params)
-    return build_hedge_pipeline(params, vocabulary).fit(list(prepared), labels)
+    pipeline = build_hedge_pipeline(params, vocabulary)
+    weasel = weasel_flags(params)
+    features = pipeline.named_steps["features"].fit_transform(list(prepared))
+    if weasel is not None:
+        features = sparse.hstack([features, weasel.transform(prepared)], format="csr")
+    pipeline.named_steps["clf"].fit(features, labels)
+    return pipeline, weasel
+
+
+def hedge_scores(pipeline: Pipeline, weasel: WeaselFlags | None,
+                 prepared: Sequence[str]) -> NDArray[np.float64]:
+    """The classifier's raw decision on :func:`prepare`-d texts (vectorizer, then flags)."""
+    features = pipeline.named_steps["features"].transform(list(prepared))
+    if weasel is not None:
+        features = sparse.hstack([features, weasel.transform(prepared)], format="csr")
+    return np.asarray(pipeline.named_steps["clf"].decision_function(features), dtype=np.float64)
 
 
 
@@ -372,10 +398,10 @@ def cross_validate_hedge(texts: Sequence[str], labels: NDArray[np.int_],
     scores = np.zeros(len(prepared), dtype=np.float64)
     fold_of = np.zeros(len(prepared), dtype=np.int_)
     for k, (train_idx, test_idx) in enumerate(splitter.split(prepared, labels, groups)):
-        pipe = fit_hedge_pipeline(
+        pipe, weasel = fit_hedge_pipeline(
             params, [prepared[i] for i in train_idx], labels[train_idx], spread[train_idx]
         )
-        scores[test_idx] = pipe.decision_function([prepared[i] for i in test_idx])
+        scores[test_idx] = hedge_scores(pipe, weasel, [prepared[i] for i in test_idx])
         fold_of[test_idx] = k
     report = summarize_oof(labels, scores, fold_of)
     report["nonzero_weights"] = int(np.count_nonzero(pipe.named_steps["clf"].coef_))
@@ -436,7 +462,8 @@ def summarize_oof(labels: NDArray[np.int_], scores: NDArray[np.floating],
 # 50, 20 and 200 sentences (0.612, 0.610, 0.613, three seeds each) against 0.583 for
 # 2.4.0's L2 at C 3 (blocks of 50), and 0.595 for 2.5.0's n-grams in >= 8 blocks, L2,
 # C 0.5 (model card: hedge; README: the model).
-CHOSEN = HedgeParams(word_ngrams=(1, 2), min_df=1, C=2.0, classifier="logreg", l1=True)
+CHOSEN = HedgeParams(word_ngrams=(1, 2), min_df=1, C=2.0, classifier="logreg", l1=True,
+                     weasel=True)
 
 
 def fit_hedge_model(texts: Sequence[str], labels: NDArray[np.int_], groups: NDArray[np.int_],
@@ -446,8 +473,8 @@ def fit_hedge_model(texts: Sequence[str], labels: NDArray[np.int_], groups: NDAr
     refit on all texts. Returns the model and the CV report of :func:`cross_validate_hedge`.
     """
     report = cross_validate_hedge(texts, labels, groups, params, folds=folds, seed=seed)
-    pipeline = fit_hedge_pipeline(params, [prepare(t) for t in texts], labels, groups)
+    pipeline, weasel = fit_hedge_pipeline(params, [prepare(t) for t in texts], labels, groups)
     params_dict = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()}
     model = HedgeModel(pipeline=pipeline, threshold=report["threshold"], platt=report["platt"],
-                       params=params_dict)
+                       params=params_dict, weasel=weasel)
     return model, report

@@ -51,7 +51,8 @@ def test_the_fitted_model_knows_only_the_spread_vocabulary() -> None:
     labels = np.array([1, 1, 0, 0])
     groups = np.array([0, 1, 2, 3])
     params = HedgeParams(word_ngrams=(1, 2), min_blocks=2)
-    pipeline = fit_hedge_pipeline(params, texts, labels, groups)
+    pipeline, weasel = fit_hedge_pipeline(params, texts, labels, groups)
+    assert weasel is None
     vectorizer = pipeline.named_steps["features"]
     assert sorted(vectorizer.vocabulary_) == spread_vocabulary(texts, groups, params)
     assert "flooded" not in vectorizer.vocabulary_  # one block only
@@ -108,7 +109,7 @@ def test_a_spread_vocabulary_needs_a_vocabulary() -> None:
 
 def test_the_l1_model_keeps_few_weights() -> None:
     texts, labels = _synthetic(200, seed=5)
-    l1 = fit_hedge_pipeline(HedgeParams(l1=True, C=1.0), texts, labels, np.arange(200))
-    l2 = fit_hedge_pipeline(HedgeParams(C=1.0), texts, labels, np.arange(200))
+    l1, _ = fit_hedge_pipeline(HedgeParams(l1=True, C=1.0), texts, labels, np.arange(200))
+    l2, _ = fit_hedge_pipeline(HedgeParams(C=1.0), texts, labels, np.arange(200))
     weights = [np.count_nonzero(p.named_steps["clf"].coef_) for p in (l1, l2)]
     assert 0 < weights[0] < weights[1] // 4  # the years and topics get no weight
