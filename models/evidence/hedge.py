@@ -189,6 +189,7 @@ class HedgeModel:
     weasel: WeaselFlags | None = None
     _coef: NDArray[np.float64] = field(init=False, repr=False)
     _weasel_coef: NDArray[np.float64] = field(init=False, repr=False)
+    _weasel_table: NDArray[np.float64] = field(init=False, repr=False)
     _intercept: float = field(init=False, repr=False)
 
     _fast: _WordTfidfFastPath | None = field(init=False, repr=False)
@@ -200,6 +201,8 @@ class HedgeModel:
         coef = a * np.asarray(clf.coef_, dtype=np.float64).ravel()
         groups = 0 if self.weasel is None else len(self.weasel.names)
         self._coef, self._weasel_coef = coef[: len(coef) - groups], coef[len(coef) - groups:]
+        if self.weasel is not None:  # the score every combination of groups adds
+            self._weasel_table = self.weasel.weight_of_masks(self._weasel_coef)
         self._intercept = float(a * clf.intercept_[0] + b)
         vec = self.pipeline.named_steps["features"]
         self._fast = (_WordTfidfFastPath(vec) if _WordTfidfFastPath.supports(vec) else None)
@@ -225,7 +228,7 @@ class HedgeModel:
         assert self._fast is not None
         z = self._fast.decision_of(found, self._coef, self._intercept)
         if self.weasel is not None:
-            z += self.weasel.of_tokens(found) @ self._weasel_coef
+            z += self._weasel_table[self.weasel.masks(found)]
         return z
 
     def predict_proba(self, sentences: Sequence[str]) -> NDArray[np.float64]:

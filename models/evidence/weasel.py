@@ -13,20 +13,21 @@ appearance, puffery ("one of the", "well known", "most"), and vague sources
 ("critics", "observers", "rumours").
 
 Each group is a set of word unigrams and bigrams in the hedge model's tokens (lower-cased
-``\\w+`` runs of :func:`models.evidence.hedge.prepare`-d text), so a flag is found by the
-same n-gram matching as the model's other features, linear in the sentence.
+``\\w+`` runs of :func:`models.evidence.hedge.prepare`-d text), the tokens its word
+n-grams are made of; a flag is found by table look-ups, linear in the sentence.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from models.evidence.tfidf import NgramTfidf, token_lengths
+from models.evidence.tfidf import token_lengths
 
 
 def _words(text: str) -> list[str]:
@@ -80,11 +81,13 @@ WEASEL_GROUPS: dict[str, frozenset[str]] = {
 
 
 class WeaselFlags:
-    """One 0/1 column per group of ``groups``: does the sentence hold one of its n-grams.
+    """One 0/1 flag per group of ``groups``: does the sentence hold one of its n-grams.
 
-    ``token_pattern`` must be the hedge model's, so a flag is read from the same tokens.
-    The groups (not this object) are what an artifact stores; :meth:`stored` and
-    ``WeaselFlags(**stored)`` round-trip them.
+    Sentences are given as their tokens: ``token_pattern`` (the hedge model's) over the
+    lower-cased :func:`~models.evidence.hedge.prepare`-d text, the very tokens the hedge
+    model's word n-grams are made of. A sentence's flags are one integer, bit ``g`` for
+    group ``g`` (:meth:`masks`); the groups (not this object) are what an artifact
+    stores, and :meth:`stored` and ``WeaselFlags(**stored)`` round-trip them.
     """
 
     def __init__(self, groups: Mapping[str, Sequence[str] | frozenset[str]],
@@ -92,56 +95,63 @@ class WeaselFlags:
         self.groups = {name: sorted(terms) for name, terms in groups.items()}
         self.names = list(self.groups)
         self.token_pattern = token_pattern
-        terms = sorted({term for members in self.groups.values() for term in members})
-        longest = max(len(term.split(" ")) for term in terms)
-        if longest > 3:
-            raise ValueError("a weasel group's n-grams have at most three words")
-        # fitted on its own terms: only which columns are non-zero is ever read
-        self.vectorizer = TfidfVectorizer(vocabulary=terms, ngram_range=(1, longest),
-                                          token_pattern=token_pattern, lowercase=True,
-                                          dtype=np.float32).fit(terms)
-        column = {term: index for index, term in enumerate(terms)}
-        rows = [column[term] for members in self.groups.values() for term in members]
-        cols = [g for g, members in enumerate(self.groups.values()) for _ in members]
-        self.membership = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.float64), (rows, cols)),
-            shape=(len(terms), len(self.names)),
-        )
-        self._ngrams = NgramTfidf(self.vectorizer)
+        self._findall = re.compile(token_pattern).findall
+        words = sorted({w for terms in self.groups.values() for t in terms for w in t.split(" ")})
+        self._token_id = {word: index for index, word in enumerate(words)}
+        self._unknown = len(words)  # the id of every other token
+        side = len(words) + 1
+        # the groups of each word, and of each pair of words in a row (by id pair)
+        self._unigram = np.zeros(side, dtype=np.int64)
+        self._bigram = np.zeros(side * side, dtype=np.int64)
+        for bit, terms in enumerate(self.groups.values()):
+            for term in terms:
+                ids = [self._token_id[w] for w in term.split(" ")]
+                if len(ids) == 1:
+                    self._unigram[ids[0]] |= 1 << bit
+                elif len(ids) == 2:
+                    self._bigram[ids[0] * side + ids[1]] |= 1 << bit
+                else:
+                    raise ValueError(f"weasel term {term!r}: one or two words only")
 
     def stored(self) -> dict[str, object]:
         """What an artifact keeps: the groups (as lists of strings) and the token pattern."""
         return {"groups": {name: list(terms) for name, terms in self.groups.items()},
                 "token_pattern": self.token_pattern}
 
-    def transform(self, prepared: Sequence[str]) -> sparse.csr_matrix:
-        """The flags of :func:`~models.evidence.hedge.prepare`-d sentences, shape
-        ``(n, groups)``, through the vectorizer's own analysis."""
-        if not prepared:
-            return sparse.csr_matrix((0, len(self.names)), dtype=np.float32)
-        present = self.vectorizer.transform(list(prepared))
-        present.data[:] = 1.0
-        return self._flags(present @ self.membership)
-
-    def of_tokens(self, found: list[list[str]]) -> sparse.csr_matrix:
-        """:meth:`transform` of sentences given as their lower-cased tokens (the hedge
-        model's fast path has them already)."""
+    def masks(self, found: list[list[str]]) -> NDArray[np.int64]:
+        """The group bits of each sentence given as its tokens: a few NumPy calls for
+        the whole batch, linear in its tokens."""
         lengths = token_lengths(found)
-        tid = self._ngrams.ids((token for tokens in found for token in tokens),
-                               int(lengths.sum()))
-        rows, cols, _values = self._ngrams.entries(tid, lengths)
-        present = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.float64), (rows, cols)),
-            shape=(len(found), self.membership.shape[0]),
-        )
-        return self._flags(present @ self.membership)
+        total = int(lengths.sum())
+        tid = np.fromiter(map(self._token_id.get, itertools.chain.from_iterable(found),
+                              itertools.repeat(self._unknown)), dtype=np.int64, count=total)
+        doc = np.repeat(np.arange(len(found), dtype=np.int64), lengths)
+        bits = self._unigram[tid]
+        if total > 1:
+            pairs = self._bigram[tid[:-1] * (self._unknown + 1) + tid[1:]]
+            bits[:-1] |= np.where(doc[:-1] == doc[1:], pairs, 0)  # never across sentences
+        hit = np.flatnonzero(bits)
+        out = np.zeros(len(found), dtype=np.int64)
+        np.bitwise_or.at(out, doc[hit], bits[hit])
+        return out
 
-    @staticmethod
-    def _flags(counts: sparse.csr_matrix) -> sparse.csr_matrix:
-        flags = sparse.csr_matrix(counts, dtype=np.float32)
-        flags.data[:] = 1.0
-        flags.eliminate_zeros()
-        return flags
+    def flags(self, found: list[list[str]]) -> NDArray[np.float64]:
+        """:meth:`masks` as a dense ``(sentences, groups)`` array of 0.0 / 1.0."""
+        bits = np.arange(len(self.names), dtype=np.int64)
+        return ((self.masks(found)[:, None] >> bits) & 1).astype(np.float64)
+
+    def transform(self, prepared: Sequence[str]) -> sparse.csr_matrix:
+        """:meth:`flags` of :func:`~models.evidence.hedge.prepare`-d sentences, sparse:
+        the columns the hedge classifier is fitted on after the word n-grams'."""
+        found = [self._findall(text.lower()) for text in prepared]
+        return sparse.csr_matrix(self.flags(found), dtype=np.float32)
+
+    def weight_of_masks(self, coef: NDArray[np.float64]) -> NDArray[np.float64]:
+        """For every possible mask, the sum of ``coef`` over its groups (index = mask)."""
+        masks = np.arange(1 << len(self.names), dtype=np.int64)
+        bits = ((masks[:, None] >> np.arange(len(self.names))) & 1).astype(np.float64)
+        weights: NDArray[np.float64] = bits @ np.asarray(coef, dtype=np.float64)
+        return weights
 
 
 def group_weights(flags: WeaselFlags, coef: NDArray[np.floating]) -> dict[str, float]:

@@ -7,6 +7,7 @@ import re
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer
 
 from models.evidence.hedge import TOKEN_PATTERN, HedgeModel, prepare
 from models.evidence.weasel import WEASEL_GROUPS, WeaselFlags, group_weights
@@ -48,10 +49,20 @@ def test_flags_are_one_per_group_however_often_its_words_occur() -> None:
 @given(st.lists(st.lists(st.sampled_from([
     *"abc ISw.'\u2019\u0130\u00e9", " may ", " some critics ", " is believed ", " well known ",
     "Widely "]), max_size=30).map("".join), max_size=6))
-def test_flags_from_tokens_equal_the_vectorizers_own(sentences: list[str]) -> None:
+def test_flags_are_scikit_learns_ngrams_of_the_groups(sentences: list[str]) -> None:
+    """The table look-ups find what scikit-learn's own word n-gram analysis finds."""
     prepared = [prepare(s) for s in sentences]
+    terms = sorted({t for members in WEASEL_GROUPS.values() for t in members})
+    counts = CountVectorizer(vocabulary=terms, ngram_range=(1, 2), token_pattern=TOKEN_PATTERN,
+                             lowercase=True).transform(prepared or [""])[: len(prepared)]
+    column = {term: index for index, term in enumerate(terms)}
+    expected = np.array([
+        [float(any(counts[row, column[t]] for t in WEASEL_GROUPS[name])) for name in FLAGS.names]
+        for row in range(len(prepared))
+    ]).reshape(len(prepared), len(FLAGS.names))
+    assert np.array_equal(FLAGS.transform(prepared).toarray(), expected)
     found = [re.findall(TOKEN_PATTERN, p.lower()) for p in prepared]
-    assert (FLAGS.of_tokens(found) != FLAGS.transform(prepared)).nnz == 0
+    assert np.array_equal(FLAGS.flags(found), expected)
 
 
 def test_stored_groups_rebuild_the_same_flags() -> None:
