@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from models.evidence.spans import sentence_texts
 from models.evidence.tfidf import Entries, NgramTfidf, token_lengths
-from models.evidence.weasel import WeaselFlags
+from models.evidence.weasel import WeaselFlags, with_flags
 
 MAX_CHARS = 1000
 """Characters of a sentence that are analysed; the rest is ignored, so cost is bounded."""
@@ -219,9 +219,7 @@ class HedgeModel:
             words = self._fast.transform(prepared)
         else:
             words = self.pipeline.named_steps["features"].transform(prepared)
-        if self.weasel is None:
-            return words
-        return sparse.hstack([words, self.weasel.transform(prepared)], format="csr")
+        return with_flags(words, self.weasel, prepared)
 
     def _decision_of_tokens(self, found: list[list[str]]) -> NDArray[np.float64]:
         """The calibrated linear score of sentences given as their tokens (fast path)."""

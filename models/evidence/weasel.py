@@ -154,6 +154,15 @@ class WeaselFlags:
         return weights
 
 
+def with_flags(words: sparse.spmatrix, flags: WeaselFlags | None,
+               prepared: Sequence[str]) -> sparse.csr_matrix:
+    """The hedge classifier's input: the word n-grams' columns ``words`` of the
+    :func:`~models.evidence.hedge.prepare`-d sentences, then their flags (if any)."""
+    if flags is None:
+        return sparse.csr_matrix(words)
+    return sparse.hstack([words, flags.transform(prepared)], format="csr")
+
+
 def group_weights(flags: WeaselFlags, coef: NDArray[np.floating]) -> dict[str, float]:
     """Each group's weight, from the tail of the hedge classifier's coefficients."""
     tail = np.asarray(coef, dtype=np.float64).ravel()[-len(flags.names):]

@@ -56,7 +56,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from models.evidence.hedge import TOKEN_PATTERN, HedgeModel, _sigmoid, prepare
-from models.evidence.weasel import WEASEL_GROUPS, WeaselFlags
+from models.evidence.weasel import WEASEL_GROUPS, WeaselFlags, with_flags
 
 _PTB_BRACKETS = {
     "-LRB-": "(",
@@ -307,24 +307,22 @@ def fit_hedge_pipeline(
     """:func:`build_hedge_pipeline` fitted on :func:`prepare`-d texts, with the vocabulary
     :func:`spread_vocabulary` keeps over ``groups``, and the weasel flags if ``params``
     has them: then the classifier is fitted on the vectorizer's columns followed by the
-    flags (:func:`hedge_features`), and the pipeline only holds the two fitted steps."""
+    flags (:func:`~models.evidence.weasel.with_flags`), and the pipeline only holds the
+    two fitted steps (score with :func:`hedge_scores` or :class:`HedgeModel`)."""
     vocabulary = spread_vocabulary(prepared, groups, params)
     pipeline = build_hedge_pipeline(params, vocabulary)
     weasel = weasel_flags(params)
-    features = pipeline.named_steps["features"].fit_transform(list(prepared))
-    if weasel is not None:
-        features = sparse.hstack([features, weasel.transform(prepared)], format="csr")
-    pipeline.named_steps["clf"].fit(features, labels)
+    words = pipeline.named_steps["features"].fit_transform(list(prepared))
+    pipeline.named_steps["clf"].fit(with_flags(words, weasel, prepared), labels)
     return pipeline, weasel
 
 
 def hedge_scores(pipeline: Pipeline, weasel: WeaselFlags | None,
                  prepared: Sequence[str]) -> NDArray[np.float64]:
     """The classifier's raw decision on :func:`prepare`-d texts (vectorizer, then flags)."""
-    features = pipeline.named_steps["features"].transform(list(prepared))
-    if weasel is not None:
-        features = sparse.hstack([features, weasel.transform(prepared)], format="csr")
-    return np.asarray(pipeline.named_steps["clf"].decision_function(features), dtype=np.float64)
+    words = pipeline.named_steps["features"].transform(list(prepared))
+    scores = pipeline.named_steps["clf"].decision_function(with_flags(words, weasel, prepared))
+    return np.asarray(scores, dtype=np.float64)
 
 
 
