@@ -19,7 +19,15 @@ import numpy as np
 from models.evidence.attribution import Attribution, AttributionTagger, Span, Tokens
 from models.evidence.hedge import HedgeModel
 from models.evidence.pairs import CLAIM_SIDE, DENIAL_SIDE, ContestedPair, content_words
-from models.evidence.parties import is_named, party_kind, party_name, subject_party, subject_span
+from models.evidence.parties import (
+    agent_party,
+    agent_span,
+    is_named,
+    party_kind,
+    party_name,
+    subject_party,
+    subject_span,
+)
 from models.evidence.signals import ArticleSignals, extract_signals
 from models.evidence.spans import Cue, sentence_span, sentence_starts
 
@@ -154,6 +162,11 @@ class EvidenceModels:
         return evidence
 
 
+def _sentence_bounds(text: str, starts: list[int], sentence: int) -> tuple[int, int]:
+    """:func:`sentence_span`, or the whole text for an index past the last sentence."""
+    return sentence_span(text, starts, sentence) if sentence < len(starts) else (0, len(text))
+
+
 def with_subject_sources(
     text: str, starts: list[int], attributions: list[Attribution]
 ) -> list[Attribution]:
@@ -166,8 +179,9 @@ def with_subject_sources(
     for attribution in attributions:
         cue = attribution.cue
         if attribution.source is None and cue is not None:
-            start = starts[attribution.sentence] if attribution.sentence < len(starts) else 0
-            found = subject_span(text, start, cue.start)
+            start, end = _sentence_bounds(text, starts, attribution.sentence)
+            found = agent_span(text, cue.start, cue.end, end) or subject_span(
+                text, start, cue.start)
             if found is not None:
                 source = Span(text[found[0] : found[1]], *found)
                 attribution = replace(attribution, source=source)
@@ -208,8 +222,10 @@ def resolve_parties(
             wider = subject_party(text, start, source.end)
             if wider is not None and wider.endswith(name) and len(wider) > len(name):
                 name = wider
-        if name is None and attribution.cue is not None:
-            name = subject_party(text, start, attribution.cue.start)
+        if name is None and (cue := attribution.cue) is not None:
+            end = _sentence_bounds(text, starts, attribution.sentence)[1]
+            name = agent_party(text, cue.start, cue.end, end) or subject_party(
+                text, start, cue.start)
         kind = party_kind(name) if name is not None else None
         party = None
         if kind == "pronoun":
@@ -230,7 +246,8 @@ def contested_pairs(
     """Claim ↔ denial pairs, their claimant and denier taken from the attributions.
 
     Each denial attribution (or denial cue sentence) is paired with the claim-side
-    attribution (claim or report, or a claim cue sentence) most about the same
+    attribution (a claim, a report by a media outlet — "The Washington Post reported"
+    but not "the coalition told VOA" —, or a claim cue sentence) most about the same
     matter: most shared content words, then an earlier claim, then the nearest. The
     two sides must be different parties. A party is only ever a named source
     (:func:`models.evidence.parties.is_named`); otherwise it is None.
@@ -247,7 +264,8 @@ def contested_pairs(
         name = party.name if party is not None and is_named(party.name) else None
         cue_text = attribution.cue.text if attribution.cue is not None else attribution.kind
         side = denial_side if attribution.kind == "denial" else claim_side
-        if attribution.kind in ("claim", "denial"):
+        passed_on = attribution.kind == "report" and party is not None and party.kind == "media"
+        if attribution.kind in ("claim", "denial") or passed_on:
             current = side.get(attribution.sentence)
             if current is None or (current[0] is None and name is not None):
                 side[attribution.sentence] = (name, cue_text)
@@ -261,7 +279,9 @@ def contested_pairs(
         if current is None or current[0] is None:
             subject = None
             if cue.category in ("claim", "denial", "dispute"):
-                subject = subject_party(text, starts[cue.sentence], cue.start)
+                start, end = _sentence_bounds(text, starts, cue.sentence)
+                subject = agent_party(text, cue.start, cue.end, end) or subject_party(
+                    text, start, cue.start)
             name = subject if is_named(subject) else None
             if current is None or name is not None:
                 side[cue.sentence] = (name, cue.text)

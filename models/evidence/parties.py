@@ -165,8 +165,9 @@ def party_kind(name: str) -> str | None:
     first = lower[0].replace("\u2019", "'").split("'")[0]  # "it's", "I'll": the pronoun
     if len(words) == 1 and first in PRONOUNS and (words[0] == "I" or not words[0].isupper()):
         return "pronoun"
-    if any(word in _NOT_PARTIES for word in lower):
-        return None
+    if any(word in _NOT_PARTIES and not (word in _MEDIA and i > 0 and _capitalised(words[i]))
+           for i, word in enumerate(lower)):
+        return None  # "a press conference", "a Facebook post"; "The Washington Post" is one
     if lower[0] in _OPENERS or (len(words) == 1 and lower[0] in _QUANTIFIERS):
         return None  # "However", "Some": nobody in particular
     if not _capitalised(name.split()[0]) and not _names_a_body(lower[-1]):
@@ -238,3 +239,44 @@ def subject_span(text: str, sentence_start: int, cue_start: int) -> tuple[int, i
     offset, before = _clause_before(text, sentence_start, cue_start)
     at = before.find(name)
     return None if at < 0 else (offset + at, offset + at + len(name))
+
+
+_BE_WORDS = word_set("is are was were be been being")
+_AGENT_WORDS = 4  # words a passive cue's "by" may come after ("was denied on Monday by")
+
+
+def agent_party(text: str, cue_start: int, cue_end: int, sentence_end: int) -> str | None:
+    """The party a passive cue names after "by": "The claim was denied by the US-led
+    coalition on Monday" → "US-led coalition". The cue must end in a participle
+    ("-ed", "-en", "-wn") that a form of "be" precedes, in the cue or just before it
+    ("was flatly denied"), and "by" must follow within :data:`_AGENT_WORDS` words, in
+    the same clause. None otherwise, or when the phrase after "by" names nobody."""
+    cue_words = _words(text[cue_start:cue_end])
+    if not cue_words or not cue_words[-1].lower().endswith(("ed", "en", "wn")):
+        return None
+    before = [w.lower() for w in _words(text[max(0, cue_start - 40) : cue_start])][-2:]
+    helpers = [w.lower() for w in cue_words[:-1]] + before
+    if not any(word in _BE_WORDS for word in helpers):
+        return None
+    after = text[cue_end : min(sentence_end, cue_end + _SPAN_CHARS)]
+    clause = after[: min((at for at in map(after.find, ",;:\u201c\u201d\"") if at >= 0),
+                         default=len(after))]
+    words = clause.split()
+    for index, word in enumerate(words[: _AGENT_WORDS + 1]):
+        if word.lower() == "by":
+            phrase = " ".join(words[index + 1 :]).rstrip("!?")
+            if phrase.endswith(".") and "." not in phrase.rsplit(" ", 1)[-1][:-1]:
+                phrase = phrase[:-1]  # the sentence's period, not "U.S."'s
+            name = party_name(phrase)
+            return name if is_named(name) else None
+    return None
+
+
+def agent_span(text: str, cue_start: int, cue_end: int,
+               sentence_end: int) -> tuple[int, int] | None:
+    """Where :func:`agent_party`'s name stands in ``text`` (start, end), or None."""
+    name = agent_party(text, cue_start, cue_end, sentence_end)
+    if name is None:
+        return None
+    at = text.find(name, cue_end, min(sentence_end, cue_end + _SPAN_CHARS))
+    return None if at < 0 else (at, at + len(name))

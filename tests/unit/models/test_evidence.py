@@ -30,7 +30,14 @@ from models.evidence.attribution import (
 )
 from models.evidence.evidence import MAX_ATTRIBUTIONS, ArticleEvidence, with_subject_sources
 from models.evidence.hedge import MAX_CHARS, prepare
-from models.evidence.parties import party_kind, party_name, subject_party, subject_span
+from models.evidence.parties import (
+    agent_party,
+    agent_span,
+    party_kind,
+    party_name,
+    subject_party,
+    subject_span,
+)
 from models.evidence.spans import sentence_span, sentence_starts, sentence_texts
 
 SEED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "seed"
@@ -251,6 +258,8 @@ def test_hedge_probabilities_rank_hedged_sentences_first(model: EvidenceClaimMod
         # a sentence opener in front of the span is not part of the name
         ("However, the Pentagon", "Pentagon", "organisation"),
         ("With Mrs. Clinton", "Mrs. Clinton", "person"),
+        # "post" is a document ("a Facebook post"), but a newspaper's name may end in it
+        ("The Washington Post", "Washington Post", "media"),
     ],
 )
 def test_a_source_span_names_its_party(span: str, name: str, kind: str) -> None:
@@ -266,6 +275,7 @@ def test_a_source_span_names_its_party(span: str, name: str, kind: str) -> None:
         # openers, quantifiers and clauses that a tagger can leave as a source span
         "However", "Meanwhile", "But", "Perhaps", "On 6 November 2014", "In Iraq", "Some",
         "Several", "And despite whatever the mayor thinks", "no matter how often the papers",
+        "a Facebook post", "Post", "Video",
     ],
 )
 def test_dates_places_and_common_nouns_are_never_parties(span: str) -> None:
@@ -282,6 +292,44 @@ def test_the_subject_of_a_cue_verb_is_its_party() -> None:
     assert subject_party(text, 0, text.index("denied")) == "US-led coalition"
     noun = "He rejected the claims."
     assert subject_party(noun, 0, noun.index("claims")) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "cue", "agent"),
+    [
+        ("The claim was denied by the US-led coalition on Monday.", "denied",
+         "US-led coalition"),
+        ("The claim was flatly denied on Monday by Col. Sean Ryan.", "denied", "Col. Sean Ryan"),
+        ("The story was first reported by The Washington Post.", "reported", "Washington Post"),
+        ("The report has been rejected by the U.S.", "rejected", "U.S."),
+        # not a passive, "by" too far or in another clause, or no party after it
+        ("The coalition denied by text the claim.", "denied", None),
+        ("It was rejected, by all accounts, by Iraq.", "rejected", None),
+        ("It was denied by Iraq.", "denied", None),
+        ("The claim was denied in a long statement issued late on Monday evening by Iraq's "
+         "ministry.", "denied", None),
+    ],
+)
+def test_a_passive_cue_names_its_agent(sentence: str, cue: str, agent: str | None) -> None:
+    start = sentence.index(cue)
+    assert agent_party(sentence, start, start + len(cue), len(sentence)) == agent
+    found = agent_span(sentence, start, start + len(cue), len(sentence))
+    assert (found is None) == (agent is None)
+    assert found is None or sentence[found[0] : found[1]] == agent
+
+
+def test_a_passive_denial_pairs_with_its_agent(model: EvidenceClaimModel) -> None:
+    text = ("IMIS claimed on Sunday that its fighters attacked an American patrol near Mosul. "
+            "The claim was denied by the US-led coalition on Monday.")
+    found = evidence_of(model, text)
+    assert [(p.claimant, p.denier) for p in found.pairs] == [("IMIS", "US-led coalition")]
+
+
+def test_a_media_report_is_the_claim_a_denial_answers(model: EvidenceClaimModel) -> None:
+    text = ("The Washington Post reported that the minister had resigned. "
+            "The ministry denied the report.")
+    found = evidence_of(model, text)
+    assert [p.claimant for p in found.pairs] == ["Washington Post"]
 
 
 def test_the_subject_span_is_where_the_subject_stands() -> None:
