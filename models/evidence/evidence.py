@@ -215,7 +215,7 @@ def resolve_parties(
     parties: list[Party | None] = []
     last_named: Party | None = None
     for attribution in attributions:
-        start = starts[attribution.sentence] if attribution.sentence < len(starts) else 0
+        start, end = _sentence_bounds(text, starts, attribution.sentence)
         source = attribution.source
         name = party_name(source.text) if source is not None else None
         if source is not None and name is not None and name.islower():
@@ -223,7 +223,6 @@ def resolve_parties(
             if wider is not None and wider.endswith(name) and len(wider) > len(name):
                 name = wider
         if name is None and (cue := attribution.cue) is not None:
-            end = _sentence_bounds(text, starts, attribution.sentence)[1]
             name = agent_party(text, cue.start, cue.end, end) or subject_party(
                 text, start, cue.start)
         kind = party_kind(name) if name is not None else None
