@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from models.evidence.signals import extract_signals
-from models.training.data import load_corpus
+from models.training.data import load_corpus, news_kind
 
 GROUPS = ("contested", "asserted", "ordinary")
 
@@ -44,10 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--min-docs", type=int, default=5, help="articles holding the cue")
     args = parser.parse_args(argv)
     corpus = load_corpus(args.data)
-    groups = [
-        "ordinary" if source.startswith("ordinary") else "contested" if label else "asserted"
-        for source, label in zip(corpus.sources, corpus.contested, strict=True)
-    ]
+    groups = [news_kind(source, label)
+              for source, label in zip(corpus.sources, corpus.contested, strict=True)]
     sizes, found = cue_document_counts(corpus.texts, groups)
     print("articles: " + ", ".join(f"{g} {sizes[g]}" for g in GROUPS))
     print(f"{'category':20} {'cue':32} " + " ".join(f"{g:>9}" for g in GROUPS) + "  ratio")

@@ -143,6 +143,14 @@ def load_corpus(data_dir: Path, extra: list[Path] | None = None) -> Corpus:
     return corpus
 
 
+def news_kind(source: str, contested: int) -> str:
+    """``ordinary``, ``contested`` or ``asserted``: the three kinds of article the corpus
+    holds (an FNC-1 body by the data README's rule, :attr:`Corpus.contested`)."""
+    if source.startswith("ordinary"):
+        return "ordinary"
+    return "contested" if contested else "asserted"
+
+
 def load_polnear_texts(data_dir: Path) -> list[str]:
     """PolNeAR train + dev article texts (political hard news), for an unlabelled check of
     how often the model flags them; empty when the directory is absent."""

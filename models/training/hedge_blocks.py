@@ -65,37 +65,37 @@ def main(argv: list[str] | None = None) -> int:
     for rows in args.rows:
         groups = block_groups(duplicates, rows) if rows > 1 else duplicates
         best: tuple[float, dict[str, object]] | None = None
-        for penalty, weasel in itertools.product(args.penalty, args.weasel):
-            for min_blocks in args.min_blocks:
-                for c in args.C:
-                    params = replace(CHOSEN, C=c, min_blocks=min_blocks, l1=penalty == "l1",
-                                     weasel=weasel == "on")
-                    started = time.monotonic()
-                    runs = [
-                        cross_validate_hedge(texts, labels, groups, params, seed=seed,
-                                             spread_groups=spread)
-                        for seed in args.seeds
-                    ]
-                    f1 = float(np.mean([r["f1_mean"] for r in runs]))
-                    row: dict[str, object] = {
-                        "rows": rows,
-                        "penalty": penalty,
-                        "weasel": weasel,
-                        "min_blocks": min_blocks,
-                        "C": c,
-                        "f1": round(f1, 4),
-                        "f1_nested": round(
-                            float(np.mean([r["f1_nested_mean"] for r in runs])), 4
-                        ),
-                        "auc": round(float(np.mean([r["auc_pooled"] for r in runs])), 4),
-                        "nonzero_weights": runs[-1]["nonzero_weights"],
-                        "seconds": round(time.monotonic() - started, 1),
-                    }
-                    print(json.dumps(row), flush=True)
-                    if rows > 1:
-                        by_config.setdefault((penalty, min_blocks, c, weasel), []).append(f1)
-                    if best is None or f1 > best[0]:
-                        best = (f1, row)
+        for penalty, weasel, min_blocks, c in itertools.product(
+            args.penalty, args.weasel, args.min_blocks, args.C
+        ):
+            params = replace(CHOSEN, C=c, min_blocks=min_blocks, l1=penalty == "l1",
+                             weasel=weasel == "on")
+            started = time.monotonic()
+            runs = [
+                cross_validate_hedge(texts, labels, groups, params, seed=seed,
+                                     spread_groups=spread)
+                for seed in args.seeds
+            ]
+            f1 = float(np.mean([r["f1_mean"] for r in runs]))
+            row: dict[str, object] = {
+                "rows": rows,
+                "penalty": penalty,
+                "weasel": weasel,
+                "min_blocks": min_blocks,
+                "C": c,
+                "f1": round(f1, 4),
+                "f1_nested": round(
+                    float(np.mean([r["f1_nested_mean"] for r in runs])), 4
+                ),
+                "auc": round(float(np.mean([r["auc_pooled"] for r in runs])), 4),
+                "nonzero_weights": runs[-1]["nonzero_weights"],
+                "seconds": round(time.monotonic() - started, 1),
+            }
+            print(json.dumps(row), flush=True)
+            if rows > 1:
+                by_config.setdefault((penalty, min_blocks, c, weasel), []).append(f1)
+            if best is None or f1 > best[0]:
+                best = (f1, row)
         if best is not None:
             print(json.dumps({"best": best[1]}), flush=True)
     if by_config:

@@ -19,7 +19,7 @@ import numpy as np
 
 from models.article.evidence_model import EvidenceClaimModel
 from models.artifact import default_artifact, load_model
-from models.training.data import load_corpus, load_polnear_texts
+from models.training.data import load_corpus, load_polnear_texts, news_kind
 
 SETS = ("contested", "asserted", "ordinary", "political")
 
@@ -37,10 +37,7 @@ def news_sets(data: Path) -> dict[str, list[str]]:
     sets: dict[str, list[str]] = {name: [] for name in SETS}
     for text, source, label in zip(corpus.texts, corpus.sources, corpus.contested,
                                    strict=True):
-        if source.startswith("ordinary"):
-            sets["ordinary"].append(text)
-        elif source == "fnc":
-            sets["contested" if label else "asserted"].append(text)
+        sets[news_kind(source, label)].append(text)
     sets["political"] = load_polnear_texts(data)
     return sets
 
